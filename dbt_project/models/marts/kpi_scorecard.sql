@@ -1,0 +1,94 @@
+with
+
+calendar as (
+
+    select * from {{ ref('int_calendar_dates') }}
+
+),
+
+daily_active_rate as (
+
+    select * from {{ ref('daily_active_rate') }}
+
+),
+
+order_conversion as (
+
+    select * from {{ ref('order_conversion') }}
+
+),
+
+average_order_value as (
+
+    select * from {{ ref('average_order_value') }}
+
+),
+
+follower_growth as (
+
+    select * from {{ ref('follower_growth') }}
+
+),
+
+articles as (
+
+    select * from {{ ref('int_articles_summarised') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('kpi_targets') }}
+
+),
+
+-- ratio of sums over the articles published that day, each at its latest detail
+daily_articles as (
+
+    select
+        publish_date as date_day,
+        {{ divide_rate('sum(reads)', 'sum(delivered)') }} as article_open_rate,
+        {{ divide_rate('sum(shares)', 'sum(reads)') }} as article_forward_rate,
+    from articles
+    group by publish_date
+
+),
+
+kpi_values as (
+
+    select "date" as date_day, 'daily_active_rate' as kpi, daily_active_rate as value
+    from daily_active_rate
+    union all
+    select "date", 'order_conversion_rate', order_conversion_rate from order_conversion
+    union all
+    select "date", 'average_order_value', cast(average_order_value as double)
+    from average_order_value
+    union all
+    select "date", 'follower_growth_rate', growth_rate from follower_growth
+    union all
+    select calendar.date_day, 'article_open_rate', daily_articles.article_open_rate
+    from calendar
+    left join daily_articles on calendar.date_day = daily_articles.date_day
+    union all
+    select calendar.date_day, 'article_forward_rate', daily_articles.article_forward_rate
+    from calendar
+    left join daily_articles on calendar.date_day = daily_articles.date_day
+
+),
+
+final as (
+
+    select
+        kpi_values.date_day as "date",
+        kpi_values.kpi,
+        kpi_values.value,
+        targets.target,
+        coalesce(targets.comparison, '>=') as comparison,
+        {{ meets_target('kpi_values.value', 'targets.target', "coalesce(targets.comparison, '>=')") }}
+            as met,
+    from kpi_values
+    left join targets on kpi_values.kpi = targets.kpi
+
+)
+
+select * from final

@@ -1,0 +1,50 @@
+with
+
+calendar as (
+
+    select * from {{ ref('int_calendar_dates') }}
+
+),
+
+visits as (
+
+    select * from {{ ref('int_visits_deduplicated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_deduplicated') }}
+
+),
+
+daily_visitors as (
+
+    {{ visitors_by_day('visits') }}
+
+),
+
+daily_orders as (
+
+    {{ paid_orders_by_day('orders') }}
+
+),
+
+final as (
+
+    select
+        calendar.date_day as "date",
+        cast(coalesce(daily_visitors.visitors, 0) as bigint) as visitors,
+        cast(coalesce(daily_orders.paid_orders, 0) as bigint) as paid_orders,
+        cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers,
+        {{ divide_rate('daily_orders.paid_orders', 'daily_visitors.visitors') }}
+            as order_conversion_rate,
+        {{ divide_rate('daily_orders.buyers', 'daily_visitors.visitors') }}
+            as buyer_conversion_rate,
+    from calendar
+    left join daily_visitors on calendar.date_day = daily_visitors.date_day
+    left join daily_orders on calendar.date_day = daily_orders.date_day
+
+)
+
+select * from final

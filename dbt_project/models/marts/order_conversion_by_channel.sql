@@ -1,0 +1,64 @@
+with
+
+calendar as (
+
+    select * from {{ ref('int_calendar_dates') }}
+
+),
+
+channels as (
+
+    select * from {{ ref('int_channels_enumerated') }}
+
+),
+
+visits as (
+
+    select * from {{ ref('int_visits_deduplicated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_deduplicated') }}
+
+),
+
+daily_visitors as (
+
+    {{ visitors_by_day('visits', by_channel=true) }}
+
+),
+
+daily_orders as (
+
+    {{ paid_orders_by_day('orders', by_channel=true) }}
+
+),
+
+final as (
+
+    select
+        calendar.date_day as "date",
+        channels.channel_code,
+        cast(coalesce(daily_visitors.visitors, 0) as bigint) as visitors,
+        cast(coalesce(daily_orders.paid_orders, 0) as bigint) as paid_orders,
+        cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers,
+        {{ divide_rate('daily_orders.paid_orders', 'daily_visitors.visitors') }}
+            as order_conversion_rate,
+        {{ divide_rate('daily_orders.buyers', 'daily_visitors.visitors') }}
+            as buyer_conversion_rate,
+    from calendar
+    cross join channels
+    left join daily_visitors
+        on
+            calendar.date_day = daily_visitors.date_day
+            and channels.channel_code = daily_visitors.channel_code
+    left join daily_orders
+        on
+            calendar.date_day = daily_orders.date_day
+            and channels.channel_code = daily_orders.channel_code
+
+)
+
+select * from final
