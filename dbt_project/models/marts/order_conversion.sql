@@ -30,20 +30,29 @@ daily_orders as (
 
 ),
 
-final as (
+daily as (
 
     select
-        calendar.date_day as "date",
+        calendar.date_day,
         cast(coalesce(daily_visitors.visitors, 0) as bigint) as visitors,
         cast(coalesce(daily_orders.paid_orders, 0) as bigint) as paid_orders,
         cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers,
-        {{ divide_rate('daily_orders.paid_orders', 'daily_visitors.visitors') }}
-            as order_conversion_rate,
-        {{ divide_rate('daily_orders.buyers', 'daily_visitors.visitors') }}
-            as buyer_conversion_rate,
     from calendar
     left join daily_visitors on calendar.date_day = daily_visitors.date_day
     left join daily_orders on calendar.date_day = daily_orders.date_day
+
+),
+
+final as (
+
+    select
+        date_day as "date",
+        visitors,
+        paid_orders,
+        buyers,
+        {{ divide_rate('paid_orders', 'visitors') }} as order_conversion_rate,
+        {{ divide_rate('buyers', 'visitors') }} as buyer_conversion_rate,
+    from daily
 
 )
 

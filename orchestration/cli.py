@@ -1,0 +1,324 @@
+"""`siyu`: the command line of the product (see README and spec/operations.md)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from orchestration.settings import (
+    ENV_DAGSTER_HOME,
+    RunSettings,
+    resolve_settings,
+)
+
+DEMO_DAYS = 90
+DEMO_SCALE = 0.05
+DEMO_SEED = 7
+
+
+@dataclass
+class RefreshOutcome:
+    """What a refresh did, in words a person can act on."""
+
+    success: bool
+    warehouse_path: str
+    log_path: str = ""
+    summary_lines: list[str] = field(default_factory=list)
+    failure_lines: list[str] = field(default_factory=list)
+
+
+def dagster_home_for(settings: RunSettings, environment: dict[str, str]) -> Path:
+    """DAGSTER_HOME when set, else `dagster_home/` beside the warehouse folder."""
+    if environment.get(ENV_DAGSTER_HOME):
+        return Path(environment[ENV_DAGSTER_HOME])
+    return Path(settings.warehouse_path).parent.parent / "dagster_home"
+
+
+def raw_load_run_config(
+    start: date | None, end: date | None, force_reload: bool = False
+) -> dict[str, object]:
+    """Run config of the refresh job: the date window of every raw asset's load."""
+    from ingestion.schemas import SOURCES
+
+    config = {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "force_reload": force_reload,
+    }
+    return {
+        "ops": {f"raw__{schema.name}": {"config": config} for schema in SOURCES},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
+
+
+def _failure_lines(result: object) -> list[str]:
+    lines: list[str] = []
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            lines.append(f"step {event.step_key} failed: {message.splitlines()[0]}")
+    return lines
+
+
+def _load_summary_lines(result: object) -> list[str]:
+    lines: list[str] = []
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if not event.is_step_materialization:
+            continue
+        materialization = event.event_specific_data.materialization
+        key = materialization.asset_key.to_user_string()
+        metadata = materialization.metadata
+        if key.startswith("raw/") and "rows_landed" in metadata:
+            value = {name: entry.value for name, entry in metadata.items()}
+            line = (
+                f"{key}: {value['files_seen']} files ({value['files_loaded']} loaded, "
+                f"{value['files_unchanged']} unchanged), {value['rows_loaded']} rows loaded, "
+                f"{value['rows_rejected']} rows quarantined"
+            )
+            lines.append(line)
+            lines += [f"  rejected file {entry}" for entry in value["rejected_files"]]
+    return lines
+
+
+def run_refresh(
+    settings: RunSettings,
+    start: date | None = None,
+    end: date | None = None,
+    force_reload: bool = False,
+    instance: object | None = None,
+) -> RefreshOutcome:
+    """Run the refresh job in-process for the files dated [start, end] (all when unset)."""
+    os.environ.update(settings.as_environment())
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    from orchestration.definitions import defs
+    from orchestration.jobs import REFRESH_JOB_NAME
+
+    if instance is None:
+        home = dagster_home_for(settings, dict(os.environ))
+        home.mkdir(parents=True, exist_ok=True)
+        instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    job = defs.resolve_job_def(REFRESH_JOB_NAME)
+    log_path = Path(settings.warehouse_path).parent.parent / "logs" / "refresh.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt's own progress lines go to the log file; warnings and errors still reach stderr
+    with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            run_config=raw_load_run_config(start, end, force_reload),
+            instance=instance,  # type: ignore[arg-type]
+            raise_on_error=False,
+        )
+    outcome = RefreshOutcome(
+        success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
+    )
+    outcome.summary_lines = _load_summary_lines(result)
+    if not result.success:
+        outcome.failure_lines = _failure_lines(result) or ["the refresh run failed"]
+    return outcome
+
+
+def kpi_summary_lines(warehouse_path: str) -> list[str]:
+    """The latest complete day's KPIs from the serving file, for people, not machines."""
+    import duckdb
+
+    con = duckdb.connect(warehouse_path, read_only=True)
+    try:
+        latest = con.execute(
+            "select max(date) from marts.order_conversion where visitors > 0"
+        ).fetchone()
+        if latest is None or latest[0] is None:
+            return ["no KPI yet: the landing zone has no visits"]
+        day = latest[0]
+        lines = [f"KPIs for {day.isoformat()}:"]
+        rows = con.execute(
+            "select kpi, value, target, met from marts.kpi_scorecard "
+            "where date = ? order by kpi",
+            [day],
+        ).fetchall()
+        for kpi, value, target, met in rows:
+            shown = "n/a" if value is None else (
+                f"{value:.2f}" if kpi == "average_order_value" else f"{value:.2%}"
+            )
+            verdict = "no value" if met is None else ("met" if met else "missed")
+            goal = "" if target is None else f" (target {target:.0%}: {verdict})"
+            lines.append(f"  {kpi:<22} {shown}{goal}")
+        totals = con.execute(
+            "select sum(paid_orders), sum(gmv), sum(refunds), min(date), max(date) "
+            "from marts.average_order_value"
+        ).fetchone()
+        if totals is not None:
+            lines.append(
+                f"  period {totals[3]} .. {totals[4]}: {totals[0]} paid orders, "
+                f"GMV ¥{totals[1]:,.2f}, refunds ¥{totals[2]:,.2f}"
+            )
+        return lines
+    finally:
+        con.close()
+
+
+def _print_outcome(outcome: RefreshOutcome) -> None:
+    for line in outcome.summary_lines:
+        print(line)
+    if outcome.success:
+        print(f"Refresh succeeded; serving file: {outcome.warehouse_path}")
+    else:
+        print("Refresh FAILED; the serving file was not replaced.", file=sys.stderr)
+        for line in outcome.failure_lines:
+            print(f"  {line}", file=sys.stderr)
+    if outcome.log_path:
+        print(f"Run log (Dagster and dbt output): {outcome.log_path}")
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _settings_from(args: argparse.Namespace) -> RunSettings:
+    return resolve_settings(
+        dict(os.environ),
+        landing_dir=getattr(args, "landing", None),
+        warehouse_path=getattr(args, "warehouse", None),
+        work_db_path=getattr(args, "work_db", None),
+        business_timezone=getattr(args, "timezone", None),
+    )
+
+
+def command_generate(args: argparse.Namespace) -> int:
+    from ingestion.synthetic import DEFAULT_START, GeneratorSettings, generate_landing_zone
+
+    summary = generate_landing_zone(
+        GeneratorSettings(
+            out=Path(args.out),
+            days=args.days,
+            scale=args.scale,
+            seed=args.seed,
+            start=args.start or DEFAULT_START,
+        )
+    )
+    print(
+        f"Wrote {summary.files} files ({summary.rows} rows) for {summary.start} .. {summary.end} "
+        f"to {summary.out}"
+    )
+    return 0
+
+
+def command_refresh(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    if args.date and (args.start or args.end):
+        print("error: use --date or --start/--end, not both", file=sys.stderr)
+        return 2
+    start, end = (args.date, args.date) if args.date else (args.start, args.end)
+    if not Path(settings.landing_dir).is_dir():
+        print(f"error: the landing folder {settings.landing_dir} does not exist", file=sys.stderr)
+        return 2
+    outcome = run_refresh(settings, start, end, force_reload=args.force_reload)
+    _print_outcome(outcome)
+    return 0 if outcome.success else 1
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from ingestion.synthetic import GeneratorSettings, generate_landing_zone, landing_zone_is_present
+
+    settings = _settings_from(args)
+    landing = Path(settings.landing_dir)
+    if landing_zone_is_present(landing):
+        print(f"Using the landing zone in {landing}")
+    else:
+        summary = generate_landing_zone(
+            GeneratorSettings(out=landing, days=DEMO_DAYS, scale=DEMO_SCALE, seed=DEMO_SEED)
+        )
+        print(
+            f"Generated a sample landing zone: {summary.files} files, {summary.rows} rows, "
+            f"{summary.start} .. {summary.end}, in {landing}"
+        )
+    print("Running the refresh (Dagster job siyu_refresh: land → dbt build → publish) ...")
+    outcome = run_refresh(settings)
+    _print_outcome(outcome)
+    if not outcome.success:
+        return 1
+    print()
+    print(f"Warehouse (open it with DuckDB, read-only): {settings.warehouse_path}")
+    for line in kpi_summary_lines(settings.warehouse_path):
+        print(line)
+    return 0
+
+
+def command_ui(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    environment = dict(os.environ) | settings.as_environment()
+    home = dagster_home_for(settings, environment)
+    home.mkdir(parents=True, exist_ok=True)
+    environment[ENV_DAGSTER_HOME] = str(home.resolve())
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-m", "orchestration.definitions",
+        "--host", args.host, "--port", str(args.port),
+    ]
+    print(f"Starting the Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})")
+    return subprocess.call(command, env=environment)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siyu", description="Siyu: the analytics warehouse for WeChat private-domain growth."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def paths(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--landing", help="landing folder (SIYU_LANDING_DIR; data/landing)")
+        sub.add_argument(
+            "--warehouse",
+            help="serving DuckDB file (SIYU_WAREHOUSE_PATH; data/warehouse/siyu.duckdb)",
+        )
+        sub.add_argument("--work-db", help="working DuckDB file (SIYU_WORK_DB)")
+        sub.add_argument("--timezone", help="business time zone (SIYU_TIMEZONE; Asia/Shanghai)")
+
+    demo = commands.add_parser("demo", help="generate sample data if needed, refresh, summarise")
+    paths(demo)
+    demo.set_defaults(handler=command_demo)
+
+    refresh = commands.add_parser("refresh", help="run the refresh job for some or all days")
+    paths(refresh)
+    refresh.add_argument("--date", type=_parse_date, help="one business day")
+    refresh.add_argument("--start", type=_parse_date, help="first day of a range")
+    refresh.add_argument("--end", type=_parse_date, help="last day of a range")
+    refresh.add_argument(
+        "--force-reload", action="store_true", help="re-parse files even when unchanged"
+    )
+    refresh.set_defaults(handler=command_refresh)
+
+    generate = commands.add_parser("generate", help="write a synthetic landing zone")
+    generate.add_argument("--out", required=True, help="folder to write")
+    generate.add_argument("--days", type=int, default=90)
+    generate.add_argument("--scale", type=float, default=1.0)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--start", type=_parse_date, help="first day (default 2026-08-01)")
+    generate.set_defaults(handler=command_generate)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI for this project")
+    paths(ui)
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=command_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""The one entry point of Siyu's Dagster code location."""
+
+from __future__ import annotations
+
+from dagster import Definitions, EnvVar
+from dagster_dbt import DbtCliResource
+
+from orchestration.jobs import refresh_job
+from orchestration.landing.assets import raw_assets
+from orchestration.serving.assets import serving_warehouse
+from orchestration.settings import (
+    ENV_LANDING_DIR,
+    ENV_PII_SALT,
+    ENV_STORAGE_VERSION,
+    ENV_TIMEZONE,
+    ENV_WAREHOUSE_PATH,
+    ENV_WORK_DB,
+    SiyuSettings,
+)
+from orchestration.transform.assets import siyu_dbt_models
+from orchestration.transform.project import dbt_executable, siyu_dbt_project
+
+defs = Definitions(
+    assets=[*raw_assets, siyu_dbt_models, serving_warehouse],
+    jobs=[refresh_job],
+    resources={
+        "siyu": SiyuSettings(
+            landing_dir=EnvVar(ENV_LANDING_DIR),
+            warehouse_path=EnvVar(ENV_WAREHOUSE_PATH),
+            work_db_path=EnvVar(ENV_WORK_DB),
+            business_timezone=EnvVar(ENV_TIMEZONE),
+            pii_salt=EnvVar(ENV_PII_SALT),
+            storage_version=EnvVar(ENV_STORAGE_VERSION),
+        ),
+        "dbt": DbtCliResource(project_dir=siyu_dbt_project, dbt_executable=dbt_executable()),
+    },
+)

@@ -1,0 +1,46 @@
+"""The last asset: the serving DuckDB file that analysts and BI tools open."""
+
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from orchestration.serving.publish import publish_serving_file
+from orchestration.settings import SiyuSettings
+
+MART_NAMES = (
+    "daily_active_rate",
+    "daily_active_rate_by_channel",
+    "order_conversion",
+    "order_conversion_by_channel",
+    "average_order_value",
+    "average_order_value_by_channel",
+    "content_performance",
+    "follower_growth",
+    "follower_growth_by_source",
+    "channel_performance",
+    "distributor_commissions",
+    "kpi_scorecard",
+    "kpi_targets",
+)
+
+
+@asset(
+    key=AssetKey(["serving", "siyu_warehouse"]),
+    group_name="serving",
+    deps=[AssetKey(["marts", name]) for name in MART_NAMES],
+    kinds={"duckdb"},
+    description=(
+        "The serving DuckDB file (marts and quarantine schemas), published by an atomic replace "
+        "after every upstream step and check succeeded."
+    ),
+)
+def serving_warehouse(context: AssetExecutionContext, siyu: SiyuSettings) -> MaterializeResult:
+    report = publish_serving_file(siyu.work_db_path, siyu.warehouse_path, siyu.storage_version)
+    context.log.info(f"published {report.path} (storage version {report.storage_version})")
+    return MaterializeResult(
+        metadata={
+            "path": report.path,
+            "storage_version": report.storage_version,
+            "tables": len(report.tables),
+            "rows_by_table": report.tables,
+        }
+    )

@@ -1,0 +1,42 @@
+"""dbt models, seeds and tests as Dagster assets and asset checks."""
+
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.settings import SiyuSettings
+from orchestration.transform.cli_args import DbtVars, dbt_build_args
+from orchestration.transform.project import prepare_dbt_project, siyu_dbt_project
+
+prepare_dbt_project()
+
+
+class SiyuDbtTranslator(DagsterDbtTranslator):
+    """Models are keyed by their schema (`marts/daily_active_rate`) and grouped by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            schema = dbt_resource_props.get("config", {}).get("schema") or "main"
+            return AssetKey([schema, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "transform"
+
+
+@dbt_assets(
+    manifest=siyu_dbt_project.manifest_path,
+    project=siyu_dbt_project,
+    dagster_dbt_translator=SiyuDbtTranslator(),
+)
+def siyu_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, siyu: SiyuSettings
+) -> Any:
+    dbt_vars = DbtVars(work_db_path=siyu.work_db_path, business_timezone=siyu.business_timezone)
+    yield from dbt.cli(dbt_build_args(dbt_vars), context=context).stream()

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real pipeline (Dagster + dbt + DuckDB) run once on the hand-made data."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import RefreshOutcome, run_refresh
+from orchestration.settings import RunSettings
+
+FIXTURE_LANDING = Path(__file__).parent / "fixtures" / "landing"
+TEST_SALT = "test-salt-not-a-secret"
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    settings: RunSettings
+    outcome: RefreshOutcome
+
+
+def make_settings(root: Path, landing: Path, salt: str = TEST_SALT) -> RunSettings:
+    return RunSettings(
+        landing_dir=str(landing),
+        warehouse_path=str(root / "warehouse" / "siyu.duckdb"),
+        work_db_path=str(root / "warehouse" / "siyu.work.duckdb"),
+        business_timezone="Asia/Shanghai",
+        pii_salt=salt,
+        storage_version="v1.1.0",
+    )
+
+
+def run_pipeline(settings: RunSettings, **kwargs: object) -> RefreshOutcome:
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        return run_refresh(settings, instance=instance, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    root = tmp_path_factory.mktemp("fixture_run")
+    landing = root / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    settings = make_settings(root, landing)
+    outcome = run_pipeline(settings)
+    assert outcome.success, outcome.failure_lines
+    return PipelineRun(settings, outcome)
+
+
+@pytest.fixture(scope="session")
+def serving(fixture_run: PipelineRun) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(fixture_run.settings.warehouse_path, read_only=True)
+    yield con
+    con.close()
