@@ -231,9 +231,7 @@ def _insert_rejected_rows(
         con.unregister("rejected_batch")
 
 
-def _settle_cross_file_conflicts(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile
-) -> int:
+def _settle_cross_file_conflicts(con: duckdb.DuckDBPyConnection, landed: LandedFile) -> int:
     """Apply "first occurrence wins" to keys unique across files: rows of this file whose key an
     earlier file already has with other values are quarantined, and so are rows of later files
     that conflict with this one (when an earlier day is loaded after a later one).
@@ -265,7 +263,9 @@ def _settle_cross_file_conflicts(
         inner join {schema.raw_table} as other on {key}
         where this._file = $file and other._file <> $file and ({differs}) and not {this_first}
     """
-    con.execute(f"create or replace temp table conflict_losers as {losers}", {"file": landed.relative_path})
+    con.execute(
+        f"create or replace temp table conflict_losers as {losers}", {"file": landed.relative_path}
+    )
     columns = ", ".join(f"'{c.raw_name}', r.{c.raw_name}" for c in schema.columns)
     con.execute(
         f"""
@@ -338,9 +338,7 @@ def load_file(
                 "insert into quarantine.rejected_files values (?, ?, ?, ?)",
                 [landed.source.name, landed.relative_path, landed.file_date, reason],
             )
-            _record_manifest(
-                con, landed, file_fingerprint, None, "rejected", reason, (0, 0, 0)
-            )
+            _record_manifest(con, landed, file_fingerprint, None, "rejected", reason, (0, 0, 0))
             con.execute("commit")
             return "rejected", 0, 0, 0, reason
         _insert_rows(con, landed, batch.good, pii_salt)

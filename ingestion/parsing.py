@@ -306,7 +306,10 @@ def raw_record_json(columns: list[str], schema: SourceSchema) -> pl.Expr:
     """The row as it landed (text of every column, personal data masked), as a JSON object."""
     personal = {column.name for column in schema.columns if column.personal}
     return pl.struct(
-        [mask_personal(pl.col(name)).alias(name) if name in personal else pl.col(name) for name in columns]
+        [
+            mask_personal(pl.col(name)).alias(name) if name in personal else pl.col(name)
+            for name in columns
+        ]
     ).struct.json_encode()
 
 
@@ -333,7 +336,9 @@ def validate_rows(
         pl.concat_str(reasons, separator="; ", ignore_nulls=True).replace("", None).alias(REASON)
     )
     rejected = checked.filter(pl.col(REASON).is_not_null()).select(
-        pl.col(ROW_NUMBER), pl.col(REASON), raw_record_json(landed_columns, schema).alias(RAW_RECORD)
+        pl.col(ROW_NUMBER),
+        pl.col(REASON),
+        raw_record_json(landed_columns, schema).alias(RAW_RECORD),
     )
     good = checked.filter(pl.col(REASON).is_null()).select(
         [pl.col(f"__typed_{name}").alias(name) for name in schema.column_names]
@@ -353,9 +358,7 @@ def conflicting_duplicates(good: pl.DataFrame, schema: SourceSchema) -> pl.Serie
     return good.select((fingerprint != first_fingerprint).alias("conflict")).to_series()
 
 
-def parse_file_bytes(
-    data: bytes, schema: SourceSchema, business_timezone: str
-) -> ParsedBatch:
+def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) -> ParsedBatch:
     """Bytes of one landed file to a `ParsedBatch`; raises `BadFileError` for unusable files."""
     text, encoding = decode_text(data)
     if schema.file_format == "json":
@@ -366,7 +369,9 @@ def parse_file_bytes(
         if missing:
             raise BadFileError(f"required column(s) missing: {', '.join(missing)}")
         frame = frame.select(schema.column_names)
-    frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
+    frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
+        pl.col(ROW_NUMBER).cast(pl.Int64)
+    )
     good, rejected = validate_rows(frame, schema, business_timezone)
     if schema.unique_key:
         conflict = conflicting_duplicates(good, schema)

@@ -205,9 +205,7 @@ MALL_USERS = SourceSchema(
         Column("user_id", "id", "Mall user id (a string; leading zeros kept)."),
         Column("registered_at", "timestamp", "Registration time; never changes."),
         Column("channel_code", "id", "Acquisition channel; empty = unknown.", nullable=True),
-        Column(
-            "referrer_distributor_id", "id", "Referring distributor, if any.", nullable=True
-        ),
+        Column("referrer_distributor_id", "id", "Referring distributor, if any.", nullable=True),
         Column(
             "phone",
             "text",
@@ -232,7 +230,9 @@ MALL_VISITS = SourceSchema(
         Column("session_id", "id", "Unique session id."),
         Column("user_id", "id", "Visitor (may not be registered yet)."),
         Column("started_at", "timestamp", "Session start."),
-        Column("channel_code", "id", "Entry channel of the session; empty = unknown.", nullable=True),
+        Column(
+            "channel_code", "id", "Entry channel of the session; empty = unknown.", nullable=True
+        ),
         Column("page_views", "count", "Pages viewed in the session.", nullable=True),
     ),
     unique_key=("session_id",),

@@ -16,8 +16,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingestion.schemas import WECHAT_USER_SOURCES
-
 UTC_OFFSET_HOURS = 8  # the generated mall exports are in Asia/Shanghai
 DEFAULT_START = date(2026, 8, 1)
 
@@ -39,11 +37,45 @@ UNREGISTERED_CHANNEL = ("live_2026", 0.03)  # seen in data, missing from the reg
 EMPTY_CHANNEL_SHARE = 0.02
 ACTIVITIES = ["group_buy", "flash_sale", "bargain", "coupon", "lottery", "seckill"]
 CITIES = ["上海", "北京", "杭州", "广州", "深圳", "成都", "南京", "武汉", "苏州", "西安"]
-SOURCE_WEIGHTS = {0: 0.12, 1: 0.16, 17: 0.07, 30: 0.28, 57: 0.08, 100: 0.09, 149: 0.07,
-                  161: 0.06, 200: 0.05, 201: 0.02}
+SOURCE_WEIGHTS = {
+    0: 0.12,
+    1: 0.16,
+    17: 0.07,
+    30: 0.28,
+    57: 0.08,
+    100: 0.09,
+    149: 0.07,
+    161: 0.06,
+    200: 0.05,
+    201: 0.02,
+}
 HOUR_WEIGHTS = np.array(
-    [1, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 1.5, 2.2, 2.6, 2.8, 3.0, 3.6, 3.0, 2.6, 2.5, 2.6, 2.8,
-     3.2, 3.8, 4.6, 5.0, 4.2, 2.2]
+    [
+        1,
+        0.5,
+        0.3,
+        0.2,
+        0.2,
+        0.3,
+        0.8,
+        1.5,
+        2.2,
+        2.6,
+        2.8,
+        3.0,
+        3.6,
+        3.0,
+        2.6,
+        2.5,
+        2.6,
+        2.8,
+        3.2,
+        3.8,
+        4.6,
+        5.0,
+        4.2,
+        2.2,
+    ]
 )
 HOUR_WEIGHTS = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
 WEEKDAY_FACTOR = np.array([0.92, 0.9, 0.95, 1.0, 1.08, 1.2, 1.15])  # Monday..Sunday
@@ -72,7 +104,11 @@ def campaign_factor(day_index: np.ndarray | int, days: int) -> np.ndarray:
     d = np.asarray(day_index, dtype=float)
     mid = days * 0.4
     peak = days * 0.8
-    return 1 + 0.6 * np.exp(-0.5 * ((d - mid) / 1.5) ** 2) + 1.5 * np.exp(-0.5 * ((d - peak) / 1.2) ** 2)
+    return (
+        1
+        + 0.6 * np.exp(-0.5 * ((d - mid) / 1.5) ** 2)
+        + 1.5 * np.exp(-0.5 * ((d - peak) / 1.2) ** 2)
+    )
 
 
 def day_factor(day: date, day_index: int, days: int) -> float:
@@ -170,9 +206,9 @@ class _Generator:
         self.distributor_tier = self.distributor_tier.astype(object)
         self.distributor_tier[:n_top] = rng.choice(["silver", "gold"], size=n_top).astype(object)
         self.distributor_status = np.full(n, "active", dtype=object)
-        joined = np.datetime64(self.s.start.isoformat(), "s") - rng.integers(
-            1, 400, size=n
-        ).astype("timedelta64[D]")
+        joined = np.datetime64(self.s.start.isoformat(), "s") - rng.integers(1, 400, size=n).astype(
+            "timedelta64[D]"
+        )
         self.distributor_joined = joined
 
     def write_reference(self) -> None:
@@ -209,9 +245,11 @@ class _Generator:
             n = len(self.distributor_ids)
             promote = rng.random(n) < 0.03
             self.distributor_tier = np.where(
-                promote & (self.distributor_tier == "silver"), "gold",
-                np.where(promote & (self.distributor_tier == "bronze"), "silver",
-                         self.distributor_tier),
+                promote & (self.distributor_tier == "silver"),
+                "gold",
+                np.where(
+                    promote & (self.distributor_tier == "bronze"), "silver", self.distributor_tier
+                ),
             ).astype(object)
             suspend = rng.random(n) < 0.01
             self.distributor_status = np.where(
@@ -242,9 +280,7 @@ class _Generator:
         reg_times = (
             np.datetime64(self.s.start.isoformat(), "s")
             + registered_day.astype("timedelta64[D]")
-            + (
-                (all_ids * 7919 + self.s.seed * 104729) % 86_400
-            ).astype("timedelta64[s]")
+            + ((all_ids * 7919 + self.s.seed * 104729) % 86_400).astype("timedelta64[s]")
         )
         referred = rng.random(len(all_ids)) < 0.15
         referrer = np.where(
@@ -258,16 +294,25 @@ class _Generator:
                 "registered_at": _fmt_local(reg_times, "utc"),
                 "channel_code": self.user_channel[all_ids] if len(all_ids) else [],
                 "referrer_distributor_id": referrer,
-                "phone": pl.Series(rng.integers(13_000_000_000, 19_999_999_999, size=len(all_ids)))
-                .cast(pl.String),
-                "city": np.array(CITIES, dtype=object)[rng.integers(0, len(CITIES), size=len(all_ids))],
+                "phone": pl.Series(
+                    rng.integers(13_000_000_000, 19_999_999_999, size=len(all_ids))
+                ).cast(pl.String),
+                "city": np.array(CITIES, dtype=object)[
+                    rng.integers(0, len(CITIES), size=len(all_ids))
+                ],
             },
             schema_overrides={"channel_code": pl.String, "referrer_distributor_id": pl.String},
         )
         # CRM export: UTF-8 with BOM, columns in its own order
         self.csv(
-            frame.select("user_id", "phone", "registered_at", "channel_code", "city",
-                         "referrer_distributor_id"),
+            frame.select(
+                "user_id",
+                "phone",
+                "registered_at",
+                "channel_code",
+                "city",
+                "referrer_distributor_id",
+            ),
             f"mall/users/{day.isoformat()}.csv",
             encoding="utf-8-sig",
         )
@@ -308,7 +353,9 @@ class _Generator:
         self.csv(pl.concat([frame, duplicates]), f"mall/visits/{day.isoformat()}.csv")
         return users, channels
 
-    def make_orders(self, day: date, day_index: int, users: np.ndarray, channels: np.ndarray) -> None:
+    def make_orders(
+        self, day: date, day_index: int, users: np.ndarray, channels: np.ndarray
+    ) -> None:
         """Create the day's orders and every later export of them (pay, ship, complete, refund)."""
         rng = self.rng
         n_paid = rng.poisson(self.paid_orders_per_day * day_factor(day, day_index, self.s.days))
@@ -324,7 +371,9 @@ class _Generator:
             np.array(ACTIVITIES + ["", "", ""], dtype=object)[activity_pick],
             "",
         )
-        discount = np.where(activity != "", (gross * rng.uniform(0.05, 0.3, size=n)).astype(np.int64), 0)
+        discount = np.where(
+            activity != "", (gross * rng.uniform(0.05, 0.3, size=n)).astype(np.int64), 0
+        )
         paid_amount = gross - discount
         is_paid = rng.random(n) < 0.9
         paid = created + rng.integers(20, 1800, size=n).astype("timedelta64[s]")
@@ -333,8 +382,11 @@ class _Generator:
         refund_kind = rng.random(n)
         full_refund = is_paid & (refund_kind < 0.04)
         partial_refund = is_paid & (refund_kind >= 0.04) & (refund_kind < 0.07)
-        refund_cents = np.where(full_refund, paid_amount,
-                                np.where(partial_refund, (paid_amount * 0.3).astype(np.int64), 0))
+        refund_cents = np.where(
+            full_refund,
+            paid_amount,
+            np.where(partial_refund, (paid_amount * 0.3).astype(np.int64), 0),
+        )
         refunded = paid + rng.integers(2 * 86400, 25 * 86400, size=n).astype("timedelta64[s]")
         has_distributor = rng.random(n) < 0.3
         distributor = np.where(
@@ -355,23 +407,38 @@ class _Generator:
                 "gross_amount": gross,
                 "discount_amount": discount,
             },
-            schema_overrides={"user_id": pl.String, "channel_code": pl.String,
-                              "distributor_id": pl.String, "activity_code": pl.String},
+            schema_overrides={
+                "user_id": pl.String,
+                "channel_code": pl.String,
+                "distributor_id": pl.String,
+                "activity_code": pl.String,
+            },
         )
 
-        def export(mask: np.ndarray, status: np.ndarray | str, when: np.ndarray,
-                   paid_at: bool, refund: bool) -> None:
+        def export(
+            mask: np.ndarray,
+            status: np.ndarray | str,
+            when: np.ndarray,
+            paid_at: bool,
+            refund: bool,
+        ) -> None:
             if not mask.any():
                 return
             stat = status[mask] if isinstance(status, np.ndarray) else np.full(mask.sum(), status)
             rows = base.filter(pl.Series(mask)).with_columns(
                 paid_at=_fmt_local(paid[mask], "offset") if paid_at else pl.lit(""),
                 status=pl.Series(stat.astype(str)),
-                paid_amount=pl.Series(paid_amount[mask] if paid_at else np.zeros(mask.sum(), dtype=np.int64)),
-                refund_amount=pl.Series(refund_cents[mask] if refund else np.zeros(mask.sum(), dtype=np.int64)),
+                paid_amount=pl.Series(
+                    paid_amount[mask] if paid_at else np.zeros(mask.sum(), dtype=np.int64)
+                ),
+                refund_amount=pl.Series(
+                    refund_cents[mask] if refund else np.zeros(mask.sum(), dtype=np.int64)
+                ),
                 refunded_at=_fmt_local(refunded[mask], "offset") if refund else pl.lit(""),
                 updated_at=_fmt_local(when[mask], "offset"),
-                _file_date=pl.Series(when[mask].astype("datetime64[D]").astype("datetime64[us]")).cast(pl.Date),
+                _file_date=pl.Series(
+                    when[mask].astype("datetime64[D]").astype("datetime64[us]")
+                ).cast(pl.Date),
             )
             for (file_day,), part in rows.partition_by("_file_date", as_dict=True).items():
                 self.pending_orders.setdefault(file_day, []).append(part)
@@ -388,16 +455,33 @@ class _Generator:
 
     def write_orders(self, day: date) -> None:
         parts = self.pending_orders.pop(day, [])
-        columns = ["order_id", "user_id", "created_at", "paid_at", "status", "channel_code",
-                   "distributor_id", "activity_code", "item_count", "gross_amount",
-                   "discount_amount", "paid_amount", "refund_amount", "refunded_at", "updated_at"]
+        columns = [
+            "order_id",
+            "user_id",
+            "created_at",
+            "paid_at",
+            "status",
+            "channel_code",
+            "distributor_id",
+            "activity_code",
+            "item_count",
+            "gross_amount",
+            "discount_amount",
+            "paid_amount",
+            "refund_amount",
+            "refunded_at",
+            "updated_at",
+        ]
         if parts:
             frame = pl.concat(parts).sort("updated_at")
         else:
-            frame = pl.DataFrame(schema={c: pl.Int64 if c.endswith("_amount") else pl.String for c in columns})
+            frame = pl.DataFrame(
+                schema={c: pl.Int64 if c.endswith("_amount") else pl.String for c in columns}
+            )
         money = ["gross_amount", "discount_amount", "paid_amount", "refund_amount"]
         frame = frame.with_columns(
-            (pl.col(c).cast(pl.Int64) // 100).cast(pl.String) + "."
+            (pl.col(c).cast(pl.Int64) // 100).cast(pl.String)
+            + "."
             + (pl.col(c).cast(pl.Int64) % 100).cast(pl.String).str.zfill(2)
             for c in money
         ).select(columns)
@@ -437,9 +521,14 @@ class _Generator:
             new = rng.poisson(total * 0.0012 * factor * weights)
             lost = rng.poisson(total * 0.0006 * weights)
             rows = [
-                {"ref_date": day.isoformat(), "user_source": code, "new_user": int(a),
-                 "cancel_user": int(b)}
-                for code, a, b in zip(codes, new, lost, strict=True) if a or b
+                {
+                    "ref_date": day.isoformat(),
+                    "user_source": code,
+                    "new_user": int(a),
+                    "cancel_user": int(b),
+                }
+                for code, a, b in zip(codes, new, lost, strict=True)
+                if a or b
             ]
             self.json({"list": rows}, f"wechat_oa/user_summary/{day.isoformat()}.json", len(rows))
             total += int(new.sum() - lost.sum())
@@ -475,19 +564,33 @@ class _Generator:
                         curve = (1 - np.exp(-(k + 1) / 1.6)) * provisional
                         reads = int(target * open_rate * curve)
                         shares = int(reads * forward)
-                        details.append({
-                            "stat_date": stat_day.isoformat(), "target_user": target,
-                            "int_page_read_user": reads, "int_page_read_count": int(reads * 1.2),
-                            "ori_page_read_user": int(reads * 0.05),
-                            "ori_page_read_count": int(reads * 0.06),
-                            "share_user": shares, "share_count": int(shares * 1.3),
-                            "add_to_fav_user": int(reads * 0.015),
-                            "add_to_fav_count": int(reads * 0.016),
-                        })
-                    body.append({"ref_date": publish_day.isoformat(), "msgid": msgid,
-                                 "title": title, "details": details})
-            self.json({"list": body}, f"wechat_oa/article_total/{fetch_day.isoformat()}.json",
-                      sum(len(a["details"]) for a in body))
+                        details.append(
+                            {
+                                "stat_date": stat_day.isoformat(),
+                                "target_user": target,
+                                "int_page_read_user": reads,
+                                "int_page_read_count": int(reads * 1.2),
+                                "ori_page_read_user": int(reads * 0.05),
+                                "ori_page_read_count": int(reads * 0.06),
+                                "share_user": shares,
+                                "share_count": int(shares * 1.3),
+                                "add_to_fav_user": int(reads * 0.015),
+                                "add_to_fav_count": int(reads * 0.016),
+                            }
+                        )
+                    body.append(
+                        {
+                            "ref_date": publish_day.isoformat(),
+                            "msgid": msgid,
+                            "title": title,
+                            "details": details,
+                        }
+                    )
+            self.json(
+                {"list": body},
+                f"wechat_oa/article_total/{fetch_day.isoformat()}.json",
+                sum(len(a["details"]) for a in body),
+            )
 
     def run(self) -> GenerationSummary:
         self.write_reference()

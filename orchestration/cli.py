@@ -140,13 +140,14 @@ def kpi_summary_lines(warehouse_path: str) -> list[str]:
         day = latest[0]
         lines = [f"KPIs for {day.isoformat()}:"]
         rows = con.execute(
-            "select kpi, value, target, met from marts.kpi_scorecard "
-            "where date = ? order by kpi",
+            "select kpi, value, target, met from marts.kpi_scorecard where date = ? order by kpi",
             [day],
         ).fetchall()
         for kpi, value, target, met in rows:
-            shown = "n/a" if value is None else (
-                f"{value:.2f}" if kpi == "average_order_value" else f"{value:.2%}"
+            shown = (
+                "n/a"
+                if value is None
+                else (f"{value:.2f}" if kpi == "average_order_value" else f"{value:.2%}")
             )
             verdict = "no value" if met is None else ("met" if met else "missed")
             goal = "" if target is None else f" (target {target:.0%}: {verdict})"
@@ -229,7 +230,11 @@ def command_refresh(args: argparse.Namespace) -> int:
 
 
 def command_demo(args: argparse.Namespace) -> int:
-    from ingestion.synthetic import GeneratorSettings, generate_landing_zone, landing_zone_is_present
+    from ingestion.synthetic import (
+        GeneratorSettings,
+        generate_landing_zone,
+        landing_zone_is_present,
+    )
 
     settings = _settings_from(args)
     landing = Path(settings.landing_dir)
@@ -262,9 +267,16 @@ def command_ui(args: argparse.Namespace) -> int:
     home.mkdir(parents=True, exist_ok=True)
     environment[ENV_DAGSTER_HOME] = str(home.resolve())
     command = [
-        sys.executable, "-m", "dagster", "dev",
-        "-m", "orchestration.definitions",
-        "--host", args.host, "--port", str(args.port),
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
     ]
     print(f"Starting the Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})")
     return subprocess.call(command, env=environment)

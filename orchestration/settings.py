@@ -74,9 +74,7 @@ def resolve_settings(
         landing_dir=str(Path(landing).resolve()),
         warehouse_path=str(Path(warehouse).resolve()),
         work_db_path=str(Path(work).resolve()),
-        business_timezone=business_timezone
-        or environment.get(ENV_TIMEZONE)
-        or DEFAULT_TIMEZONE,
+        business_timezone=business_timezone or environment.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
         pii_salt=environment.get(ENV_PII_SALT, ""),
         storage_version=environment.get(ENV_STORAGE_VERSION) or DEFAULT_STORAGE_VERSION,
     )

@@ -14,8 +14,13 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-D1, D2, D3, D4, D5 = (date(2026, 10, 30), date(2026, 10, 31), date(2026, 11, 1),
-                      date(2026, 11, 2), date(2026, 11, 3))
+D1, D2, D3, D4, D5 = (
+    date(2026, 10, 30),
+    date(2026, 10, 31),
+    date(2026, 11, 1),
+    date(2026, 11, 2),
+    date(2026, 11, 3),
+)
 CALENDAR = [D1, D2, D3, D4, D5]
 CHANNELS = ["ghost", "kol", "qr", "unknown"]
 
@@ -55,30 +60,49 @@ def test_daily_active_rate(serving: duckdb.DuckDBPyConnection) -> None:
     # D2 001 (s4 at 00:10 local, s6), 003; D3 004 only (001's s5 on D3 is a quarantined
     # conflicting duplicate; 099 never registered).
     expected = {
-        D1: (2, 2, 1.0), D2: (3, 2, 2 / 3), D3: (4, 1, 0.25), D4: (4, 0, 0.0), D5: (4, 0, 0.0),
+        D1: (2, 2, 1.0),
+        D2: (3, 2, 2 / 3),
+        D3: (4, 1, 0.25),
+        D4: (4, 0, 0.0),
+        D5: (4, 0, 0.0),
     }
     actual = by_key(rows(serving, "select * from marts.daily_active_rate"), "date")
     assert sorted(actual) == CALENDAR
     for day, (registered, active, rate) in expected.items():
-        assert_row(actual[day], {"registered_users": registered, "active_users": active,
-                                 "daily_active_rate": rate}, f"dar[{day}]")
+        assert_row(
+            actual[day],
+            {"registered_users": registered, "active_users": active, "daily_active_rate": rate},
+            f"dar[{day}]",
+        )
 
 
 def test_daily_active_rate_by_channel(serving: duckdb.DuckDBPyConnection) -> None:
-    actual = by_key(rows(serving, "select * from marts.daily_active_rate_by_channel"),
-                    "date", "channel_code")
+    actual = by_key(
+        rows(serving, "select * from marts.daily_active_rate_by_channel"), "date", "channel_code"
+    )
     assert len(actual) == len(CALENDAR) * len(CHANNELS)
     expected = {
         # qr: 001 and 002 (002's latest users row says qr)
-        (D1, "qr"): (2, 2, 1.0), (D2, "qr"): (2, 1, 0.5), (D3, "qr"): (2, 0, 0.0),
-        (D4, "qr"): (2, 0, 0.0), (D5, "qr"): (2, 0, 0.0),
-        (D1, "unknown"): (0, 0, None), (D2, "unknown"): (1, 1, 1.0), (D3, "unknown"): (1, 0, 0.0),
-        (D2, "ghost"): (0, 0, None), (D3, "ghost"): (1, 1, 1.0), (D5, "ghost"): (1, 0, 0.0),
-        (D1, "kol"): (0, 0, None), (D5, "kol"): (0, 0, None),
+        (D1, "qr"): (2, 2, 1.0),
+        (D2, "qr"): (2, 1, 0.5),
+        (D3, "qr"): (2, 0, 0.0),
+        (D4, "qr"): (2, 0, 0.0),
+        (D5, "qr"): (2, 0, 0.0),
+        (D1, "unknown"): (0, 0, None),
+        (D2, "unknown"): (1, 1, 1.0),
+        (D3, "unknown"): (1, 0, 0.0),
+        (D2, "ghost"): (0, 0, None),
+        (D3, "ghost"): (1, 1, 1.0),
+        (D5, "ghost"): (1, 0, 0.0),
+        (D1, "kol"): (0, 0, None),
+        (D5, "kol"): (0, 0, None),
     }
     for key, (registered, active, rate) in expected.items():
-        assert_row(actual[key], {"registered_users": registered, "active_users": active,
-                                 "daily_active_rate": rate}, f"dar_by_channel{key}")
+        assert_row(
+            actual[key],
+            {"registered_users": registered, "active_users": active, "daily_active_rate": rate},
+            f"dar_by_channel{key}",
+        )
     totals = by_key(rows(serving, "select * from marts.daily_active_rate"), "date")
     for day in CALENDAR:
         channel_rows = [actual[(day, c)] for c in CHANNELS]
@@ -90,32 +114,59 @@ def test_order_conversion(serving: duckdb.DuckDBPyConnection) -> None:
     # visitors: D1 {001, 002, 099}, D2 {001, 003}, D3 {004, 099}; paid by paid date:
     # D1 O1; D2 O2 (paid 16:05Z = 00:05 local) and O3; D3 O4, O5; D4 O7.
     expected = {
-        D1: (3, 1, 1, 1 / 3, 1 / 3), D2: (2, 2, 2, 1.0, 1.0), D3: (2, 2, 2, 1.0, 1.0),
-        D4: (0, 1, 1, None, None), D5: (0, 0, 0, None, None),
+        D1: (3, 1, 1, 1 / 3, 1 / 3),
+        D2: (2, 2, 2, 1.0, 1.0),
+        D3: (2, 2, 2, 1.0, 1.0),
+        D4: (0, 1, 1, None, None),
+        D5: (0, 0, 0, None, None),
     }
     actual = by_key(rows(serving, "select * from marts.order_conversion"), "date")
     assert sorted(actual) == CALENDAR
     for day, (visitors, orders, buyers, order_rate, buyer_rate) in expected.items():
-        assert_row(actual[day], {"visitors": visitors, "paid_orders": orders, "buyers": buyers,
-                                 "order_conversion_rate": order_rate,
-                                 "buyer_conversion_rate": buyer_rate}, f"oc[{day}]")
+        assert_row(
+            actual[day],
+            {
+                "visitors": visitors,
+                "paid_orders": orders,
+                "buyers": buyers,
+                "order_conversion_rate": order_rate,
+                "buyer_conversion_rate": buyer_rate,
+            },
+            f"oc[{day}]",
+        )
 
 
 def test_order_conversion_by_channel(serving: duckdb.DuckDBPyConnection) -> None:
     # visitors by the session's channel, orders by the order's channel
-    actual = by_key(rows(serving, "select * from marts.order_conversion_by_channel"),
-                    "date", "channel_code")
+    actual = by_key(
+        rows(serving, "select * from marts.order_conversion_by_channel"), "date", "channel_code"
+    )
     assert len(actual) == len(CALENDAR) * len(CHANNELS)
     expected = {
-        (D1, "qr"): (1, 1, 1, 1.0), (D1, "kol"): (2, 0, 0, 0.0), (D1, "ghost"): (0, 0, 0, None),
-        (D2, "kol"): (0, 2, 2, None), (D2, "qr"): (2, 0, 0, 0.0), (D2, "unknown"): (1, 0, 0, 0.0),
-        (D3, "ghost"): (1, 1, 1, 1.0), (D3, "qr"): (1, 1, 1, 1.0), (D3, "kol"): (0, 0, 0, None),
-        (D4, "kol"): (0, 1, 1, None), (D5, "qr"): (0, 0, 0, None),
+        (D1, "qr"): (1, 1, 1, 1.0),
+        (D1, "kol"): (2, 0, 0, 0.0),
+        (D1, "ghost"): (0, 0, 0, None),
+        (D2, "kol"): (0, 2, 2, None),
+        (D2, "qr"): (2, 0, 0, 0.0),
+        (D2, "unknown"): (1, 0, 0, 0.0),
+        (D3, "ghost"): (1, 1, 1, 1.0),
+        (D3, "qr"): (1, 1, 1, 1.0),
+        (D3, "kol"): (0, 0, 0, None),
+        (D4, "kol"): (0, 1, 1, None),
+        (D5, "qr"): (0, 0, 0, None),
     }
     for key, (visitors, orders, buyers, rate) in expected.items():
-        assert_row(actual[key], {"visitors": visitors, "paid_orders": orders, "buyers": buyers,
-                                 "order_conversion_rate": rate, "buyer_conversion_rate": rate},
-                   f"oc_by_channel{key}")
+        assert_row(
+            actual[key],
+            {
+                "visitors": visitors,
+                "paid_orders": orders,
+                "buyers": buyers,
+                "order_conversion_rate": rate,
+                "buyer_conversion_rate": rate,
+            },
+            f"oc_by_channel{key}",
+        )
     assert sum(r["paid_orders"] for r in actual.values()) == 6
 
 
@@ -133,18 +184,27 @@ def test_average_order_value(serving: duckdb.DuckDBPyConnection) -> None:
     actual = by_key(rows(serving, "select * from marts.average_order_value"), "date")
     assert sorted(actual) == CALENDAR
     for day, (orders, buyers, units, gmv, refunds, net, aov, cup, aup) in expected.items():
-        assert_row(actual[day], {
-            "paid_orders": orders, "buyers": buyers, "units": units, "gmv": M(gmv),
-            "refunds": M(refunds), "net_revenue": M(net),
-            "average_order_value": None if aov is None else M(aov),
-            "customer_unit_price": None if cup is None else M(cup),
-            "average_unit_price": None if aup is None else M(aup),
-        }, f"aov[{day}]")
+        assert_row(
+            actual[day],
+            {
+                "paid_orders": orders,
+                "buyers": buyers,
+                "units": units,
+                "gmv": M(gmv),
+                "refunds": M(refunds),
+                "net_revenue": M(net),
+                "average_order_value": None if aov is None else M(aov),
+                "customer_unit_price": None if cup is None else M(cup),
+                "average_unit_price": None if aup is None else M(aup),
+            },
+            f"aov[{day}]",
+        )
 
 
 def test_average_order_value_by_channel(serving: duckdb.DuckDBPyConnection) -> None:
-    actual = by_key(rows(serving, "select * from marts.average_order_value_by_channel"),
-                    "date", "channel_code")
+    actual = by_key(
+        rows(serving, "select * from marts.average_order_value_by_channel"), "date", "channel_code"
+    )
     assert len(actual) == len(CALENDAR) * len(CHANNELS)
     expected = {
         (D1, "qr"): (1, 2, "90.00", "0.00", "90.00", "90.00", "45.00"),
@@ -157,11 +217,19 @@ def test_average_order_value_by_channel(serving: duckdb.DuckDBPyConnection) -> N
         (D4, "unknown"): (0, 0, "0.00", "0.00", "0.00", None, None),
     }
     for key, (orders, units, gmv, refunds, net, aov, aup) in expected.items():
-        assert_row(actual[key], {
-            "paid_orders": orders, "units": units, "gmv": M(gmv), "refunds": M(refunds),
-            "net_revenue": M(net), "average_order_value": None if aov is None else M(aov),
-            "average_unit_price": None if aup is None else M(aup),
-        }, f"aov_by_channel{key}")
+        assert_row(
+            actual[key],
+            {
+                "paid_orders": orders,
+                "units": units,
+                "gmv": M(gmv),
+                "refunds": M(refunds),
+                "net_revenue": M(net),
+                "average_order_value": None if aov is None else M(aov),
+                "average_unit_price": None if aup is None else M(aup),
+            },
+            f"aov_by_channel{key}",
+        )
     assert sum(r["gmv"] for r in actual.values()) == M("574.99")
 
 
@@ -180,9 +248,19 @@ def test_content_performance(serving: duckdb.DuckDBPyConnection) -> None:
     actual = by_key(rows(serving, "select * from marts.content_performance"), "msgid")
     assert sorted(actual) == sorted(expected)
     for msgid, values in expected.items():
-        names = ["title", "publish_date", "stat_days", "delivered", "reads", "shares",
-                 "favorites", "open_rate", "forward_rate", "meets_open_target",
-                 "meets_forward_target"]
+        names = [
+            "title",
+            "publish_date",
+            "stat_days",
+            "delivered",
+            "reads",
+            "shares",
+            "favorites",
+            "open_rate",
+            "forward_rate",
+            "meets_open_target",
+            "meets_forward_target",
+        ]
         assert_row(actual[msgid], dict(zip(names, values, strict=True)), f"content[{msgid}]")
 
 
@@ -200,33 +278,53 @@ def test_follower_growth(serving: duckdb.DuckDBPyConnection) -> None:
     actual = by_key(rows(serving, "select * from marts.follower_growth"), "date")
     assert sorted(actual) == CALENDAR
     for day, (new, lost, net, total, growth, post_push) in expected.items():
-        assert_row(actual[day], {"new_followers": new, "lost_followers": lost,
-                                 "net_followers": net, "total_followers": total,
-                                 "growth_rate": growth, "post_push_growth_rate": post_push},
-                   f"follower_growth[{day}]")
+        assert_row(
+            actual[day],
+            {
+                "new_followers": new,
+                "lost_followers": lost,
+                "net_followers": net,
+                "total_followers": total,
+                "growth_rate": growth,
+                "post_push_growth_rate": post_push,
+            },
+            f"follower_growth[{day}]",
+        )
 
 
 def test_follower_growth_by_source(serving: duckdb.DuckDBPyConnection) -> None:
-    actual = by_key(rows(serving, "select * from marts.follower_growth_by_source"),
-                    "date", "user_source")
+    actual = by_key(
+        rows(serving, "select * from marts.follower_growth_by_source"), "date", "user_source"
+    )
     documented = [0, 1, 17, 30, 57, 100, 149, 161, 200, 201]
     assert sorted({k[1] for k in actual}) == sorted(documented + [999])
     assert len(actual) == len(CALENDAR) * 11
     nonzero = {
-        (D1, 0): ("other sources", 5, 1, 4), (D1, 30): ("QR-code scan", 20, 2, 18),
-        (D2, 1): ("account search", 10, 0, 10), (D2, 999): ("unknown (999)", 3, 1, 2),
+        (D1, 0): ("other sources", 5, 1, 4),
+        (D1, 30): ("QR-code scan", 20, 2, 18),
+        (D2, 1): ("account search", 10, 0, 10),
+        (D2, 999): ("unknown (999)", 3, 1, 2),
         (D4, 30): ("QR-code scan", 7, 4, 3),
     }
     for key, record in actual.items():
         name, new, lost, net = nonzero.get(key, (record["source_name"], 0, 0, 0))
-        assert_row(record, {"source_name": name, "new_followers": new, "lost_followers": lost,
-                            "net_followers": net}, f"by_source{key}")
+        assert_row(
+            record,
+            {
+                "source_name": name,
+                "new_followers": new,
+                "lost_followers": lost,
+                "net_followers": net,
+            },
+            f"by_source{key}",
+        )
     assert actual[(D3, 999)]["source_name"] == "unknown (999)"
 
 
 def test_channel_performance(serving: duckdb.DuckDBPyConnection) -> None:
-    actual = by_key(rows(serving, "select * from marts.channel_performance"),
-                    "date", "channel_code")
+    actual = by_key(
+        rows(serving, "select * from marts.channel_performance"), "date", "channel_code"
+    )
     assert len(actual) == len(CALENDAR) * len(CHANNELS)
     assert actual[(D1, "ghost")]["channel_name"] == "unknown"
     assert actual[(D1, "ghost")]["platform"] == "unknown"
@@ -244,8 +342,18 @@ def test_channel_performance(serving: duckdb.DuckDBPyConnection) -> None:
         (D4, "kol"): ("0.00", 0, 0, None, 0, 0, 1, "120.00", None, None),
         (D5, "qr"): ("0.00", 0, 0, None, 0, 0, 0, "0.00", None, None),
     }
-    names = ["spend", "impressions", "clicks", "click_through_rate", "new_users", "visitors",
-             "paid_orders", "gmv", "customer_acquisition_cost", "return_on_spend"]
+    names = [
+        "spend",
+        "impressions",
+        "clicks",
+        "click_through_rate",
+        "new_users",
+        "visitors",
+        "paid_orders",
+        "gmv",
+        "customer_acquisition_cost",
+        "return_on_spend",
+    ]
     for key, values in expected.items():
         record = dict(zip(names, values, strict=True))
         for money in ("spend", "gmv", "customer_acquisition_cost"):
@@ -261,22 +369,79 @@ def test_distributor_commissions(serving: duckdb.DuckDBPyConnection) -> None:
     # overrides 35 × 0.03 = 1.05. Clawbacks in November at the rates applied in October:
     # O1 30 × 0.10 = 3.00 and O3 180 × 0.12 = 21.60, both A1's.
     expected = {
-        (date(2026, 10, 1), "A1"): ("Alpha", "gold", 2, "270.00", "30.60", "50.00", "1.50",
-                                    "0.00", "32.10"),
-        (date(2026, 10, 1), "C1"): ("Gamma", "silver", 1, "50.00", "0.00", "0.00", "0.00",
-                                    "0.00", "0.00"),
-        (date(2026, 11, 1), "A1"): ("Alpha", "gold", 0, "0.00", "0.00", "99.99", "3.00",
-                                    "24.60", "-21.60"),
-        (date(2026, 11, 1), "B1"): ("Beta", "gold", 1, "99.99", "12.00", "35.00", "1.05",
-                                    "0.00", "13.05"),
-        (date(2026, 11, 1), "C1"): ("Gamma", "bronze", 1, "35.00", "0.00", "0.00", "0.00",
-                                    "0.00", "0.00"),
+        (date(2026, 10, 1), "A1"): (
+            "Alpha",
+            "gold",
+            2,
+            "270.00",
+            "30.60",
+            "50.00",
+            "1.50",
+            "0.00",
+            "32.10",
+        ),
+        (date(2026, 10, 1), "C1"): (
+            "Gamma",
+            "silver",
+            1,
+            "50.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+        ),
+        (date(2026, 11, 1), "A1"): (
+            "Alpha",
+            "gold",
+            0,
+            "0.00",
+            "0.00",
+            "99.99",
+            "3.00",
+            "24.60",
+            "-21.60",
+        ),
+        (date(2026, 11, 1), "B1"): (
+            "Beta",
+            "gold",
+            1,
+            "99.99",
+            "12.00",
+            "35.00",
+            "1.05",
+            "0.00",
+            "13.05",
+        ),
+        (date(2026, 11, 1), "C1"): (
+            "Gamma",
+            "bronze",
+            1,
+            "35.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+        ),
     }
-    actual = by_key(rows(serving, "select * from marts.distributor_commissions"),
-                    "settlement_month", "distributor_id")
+    actual = by_key(
+        rows(serving, "select * from marts.distributor_commissions"),
+        "settlement_month",
+        "distributor_id",
+    )
     assert sorted(actual) == sorted(expected)
-    names = ["distributor_name", "tier", "direct_orders", "direct_sales", "direct_commission",
-             "override_sales", "override_commission", "clawback", "net_commission"]
+    names = [
+        "distributor_name",
+        "tier",
+        "direct_orders",
+        "direct_sales",
+        "direct_commission",
+        "override_sales",
+        "override_commission",
+        "clawback",
+        "net_commission",
+    ]
     for key, values in expected.items():
         record = dict(zip(names, values, strict=True))
         for column in names[3:]:
@@ -286,8 +451,14 @@ def test_distributor_commissions(serving: duckdb.DuckDBPyConnection) -> None:
 
 def test_kpi_scorecard(serving: duckdb.DuckDBPyConnection) -> None:
     actual = by_key(rows(serving, "select * from marts.kpi_scorecard"), "date", "kpi")
-    kpis = {"daily_active_rate", "order_conversion_rate", "average_order_value",
-            "article_open_rate", "article_forward_rate", "follower_growth_rate"}
+    kpis = {
+        "daily_active_rate",
+        "order_conversion_rate",
+        "average_order_value",
+        "article_open_rate",
+        "article_forward_rate",
+        "follower_growth_rate",
+    }
     assert {k[1] for k in actual} == kpis
     assert len(actual) == len(CALENDAR) * len(kpis)
     # article rates are ratios of sums over the day's articles: D2 = (300 + 0) / (2000 + 1000)
@@ -309,5 +480,8 @@ def test_kpi_scorecard(serving: duckdb.DuckDBPyConnection) -> None:
         (D1, "follower_growth_rate"): (None, None, None),
     }
     for key, (value, target, met) in expected.items():
-        assert_row(actual[key], {"value": value, "target": target, "met": met,
-                                 "comparison": ">="}, f"kpi{key}")
+        assert_row(
+            actual[key],
+            {"value": value, "target": target, "met": met, "comparison": ">="},
+            f"kpi{key}",
+        )

@@ -1,6 +1,5 @@
 """One raw asset per landing source: the landed files, loaded into the working database."""
 
-
 from datetime import date
 from pathlib import Path
 

@@ -1,6 +1,5 @@
 """The last asset: the serving DuckDB file that analysts and BI tools open."""
 
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from orchestration.serving.publish import publish_serving_file

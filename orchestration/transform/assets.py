@@ -1,6 +1,5 @@
 """dbt models, seeds and tests as Dagster assets and asset checks."""
 
-
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,8 +34,6 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
     project=siyu_dbt_project,
     dagster_dbt_translator=SiyuDbtTranslator(),
 )
-def siyu_dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, siyu: SiyuSettings
-) -> Any:
+def siyu_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, siyu: SiyuSettings) -> Any:
     dbt_vars = DbtVars(work_db_path=siyu.work_db_path, business_timezone=siyu.business_timezone)
     yield from dbt.cli(dbt_build_args(dbt_vars), context=context).stream()

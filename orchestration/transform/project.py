@@ -16,6 +16,7 @@ def dbt_executable() -> str:
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
+
 siyu_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
 

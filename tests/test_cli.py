@@ -1,0 +1,95 @@
+"""The `siyu` command as a person runs it: a real process, real exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import FIXTURE_LANDING
+
+
+def siyu(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+    environment |= env or {}
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    warehouse = tmp_path / "out" / "siyu.duckdb"
+    common = ["--landing", str(landing), "--warehouse", str(warehouse)]
+
+    first = siyu(
+        "refresh", *common, "--date", "2026-10-30", cwd=tmp_path, env={"SIYU_PII_SALT": "s"}
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Refresh succeeded" in first.stdout
+    assert "raw/mall_orders: 1 files (1 loaded, 0 unchanged)" in first.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        # only D1's daily files (and the whole-file registry and rules) are loaded so far
+        assert con.execute(
+            "select min(date), max(date) from marts.order_conversion"
+        ).fetchone() == (date(2026, 10, 30), date(2026, 10, 30))
+
+    second = siyu("refresh", *common, cwd=tmp_path, env={"SIYU_PII_SALT": "s"})
+    assert second.returncode == 0, second.stderr
+    assert "raw/mall_orders: 4 files (3 loaded, 1 unchanged)" in second.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from marts.order_conversion").fetchone()[0] == 5
+    assert (tmp_path / "out" / "siyu.work.duckdb").exists()
+
+
+def test_refresh_explains_a_missing_landing_folder(tmp_path: Path) -> None:
+    result = siyu("refresh", "--landing", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "the landing folder" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_refresh_rejects_date_and_range_together(tmp_path: Path) -> None:
+    result = siyu(
+        "refresh",
+        "--landing",
+        str(tmp_path),
+        "--date",
+        "2026-11-01",
+        "--start",
+        "2026-11-01",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "--date or --start/--end" in result.stderr
+
+
+def test_generate_writes_a_landing_zone(tmp_path: Path) -> None:
+    result = siyu(
+        "generate",
+        "--out",
+        str(tmp_path / "g"),
+        "--days",
+        "3",
+        "--scale",
+        "0.01",
+        "--seed",
+        "1",
+        "--start",
+        "2026-11-01",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2026-11-01 .. 2026-11-03" in result.stdout
+    assert (tmp_path / "g" / "mall" / "orders" / "2026-11-03.csv").exists()

@@ -1,0 +1,60 @@
+"""A snapshot of the asset graph, checks, jobs, schedules and sensors, so changes show in review.
+
+After an intended change: `SIYU_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest
+tests/test_definitions_snapshot.py` and commit the new snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
+
+
+def render_definitions() -> str:
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    lines = ["# assets: key [group] <- upstream keys"]
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
+        group = node.group_name or "-"
+        materializable = "" if node.is_materializable else " (external)"
+        lines.append(f"{key.to_user_string()} [{group}]{materializable} <- {parents}")
+    lines.append("# asset checks")
+    for check_key in sorted(
+        graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)
+    ):
+        lines.append(f"{check_key.asset_key.to_user_string()} :: {check_key.name}")
+    lines.append("# jobs")
+    lines += sorted(job.name for job in defs.resolve_all_job_defs() if job.name != "__ASSET_JOB")
+    lines.append("# schedules")
+    lines += sorted(
+        f"{s.name} {s.cron_schedule} {s.execution_timezone}" for s in defs.schedules or []
+    )
+    lines.append("# sensors")
+    lines += sorted(sensor.name for sensor in defs.sensors or [])
+    return "\n".join(lines) + "\n"
+
+
+def test_definitions_match_snapshot() -> None:
+    rendered = render_definitions()
+    if os.environ.get("SIYU_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(rendered, encoding="utf-8")
+    assert rendered == SNAPSHOT.read_text(encoding="utf-8"), (
+        "the Dagster definitions changed: review, then update the snapshot (see module docstring)"
+    )
+
+
+def test_every_spec_mart_is_an_asset_upstream_of_publish() -> None:
+    from dagster import AssetKey
+
+    from orchestration.definitions import defs
+    from orchestration.serving.assets import MART_NAMES
+
+    graph = defs.resolve_asset_graph()
+    publish = graph.get(AssetKey(["serving", "siyu_warehouse"]))
+    for name in MART_NAMES:
+        assert AssetKey(["marts", name]) in publish.parent_keys

@@ -1,0 +1,80 @@
+"""The synthetic generator: deterministic, in the spec's formats, realistic in shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ingestion.parsing import parse_file_bytes
+from ingestion.schemas import SOURCES
+from ingestion.synthetic import GeneratorSettings, generate_landing_zone
+
+
+def digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("generated")
+    generate_landing_zone(
+        GeneratorSettings(out=out, days=21, scale=0.02, seed=3, start=date(2026, 9, 1))
+    )
+    return out
+
+
+def test_same_seed_same_bytes(landing: Path, tmp_path: Path) -> None:
+    generate_landing_zone(
+        GeneratorSettings(out=tmp_path, days=21, scale=0.02, seed=3, start=date(2026, 9, 1))
+    )
+    assert digest(tmp_path) == digest(landing)
+
+
+def test_every_source_parses_without_rejects(landing: Path) -> None:
+    for schema in SOURCES:
+        files = sorted(landing.glob(schema.path_glob))
+        assert files, f"no files for {schema.name}"
+        for path in files:
+            batch = parse_file_bytes(path.read_bytes(), schema, "Asia/Shanghai")
+            assert batch.rejected.is_empty(), (path, batch.rejected.head(3).to_dicts())
+
+
+def test_realistic_shape(landing: Path) -> None:
+    orders = pl.concat(
+        [
+            pl.read_csv(p, infer_schema=False).with_columns(file=pl.lit(p.stem))
+            for p in sorted((landing / "mall" / "orders").glob("*.csv"))
+        ]
+    )
+    exports = orders.group_by("order_id").agg(pl.col("status").n_unique().alias("states"))
+    assert exports["states"].max() >= 3  # re-exported on every change
+    refunds = orders.filter(pl.col("refund_amount").cast(pl.Float64) > 0)
+    assert refunds.height > 0
+    late = refunds.filter(
+        pl.col("refunded_at").str.slice(0, 10) > pl.col("paid_at").str.slice(0, 10)
+    )
+    assert late.height == refunds.height  # refunds arrive days after payment
+    assert set(orders["activity_code"].drop_nulls().unique()) >= {"group_buy", "flash_sale"}
+    rosters = sorted((landing / "distributors" / "roster").glob("*.csv"))
+    assert len(rosters) >= 3
+    roster = pl.read_csv(rosters[0], infer_schema=False)
+    assert roster["parent_distributor_id"].null_count() < roster.height  # a two-level tree
+    articles = json.loads(
+        sorted((landing / "wechat_oa" / "article_total").glob("*.json"))[-1].read_text(
+            encoding="utf-8"
+        )
+    )
+    assert len({a["ref_date"] for a in articles["list"]}) > 1  # re-fetches of 7 publish dates
+    raw = (landing / "channels" / "channels.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # saved by Excel on Chinese Windows: GBK

@@ -1,0 +1,48 @@
+"""Small typed builders: settings precedence, dbt CLI arguments, run config."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from ingestion.schemas import SOURCES
+from orchestration.cli import raw_load_run_config
+from orchestration.settings import default_work_db_path, resolve_settings
+from orchestration.transform.cli_args import DbtVars, dbt_build_args
+
+
+def test_settings_precedence_option_then_environment_then_default(tmp_path: Path) -> None:
+    env = {"SIYU_LANDING_DIR": str(tmp_path / "env_landing"), "SIYU_TIMEZONE": "Asia/Tokyo"}
+    settings = resolve_settings(env, landing_dir=str(tmp_path / "option_landing"))
+    assert settings.landing_dir == str(tmp_path / "option_landing")
+    assert settings.business_timezone == "Asia/Tokyo"
+    assert settings.warehouse_path.endswith("data/warehouse/siyu.duckdb")
+    assert settings.work_db_path.endswith("data/warehouse/siyu.work.duckdb")
+    assert settings.storage_version == "v1.1.0"
+    assert settings.pii_salt == ""
+
+
+def test_default_work_db_path() -> None:
+    assert default_work_db_path("/w/siyu.duckdb") == "/w/siyu.work.duckdb"
+    assert default_work_db_path("/w/serving") == "/w/serving.work.duckdb"
+
+
+def test_dbt_build_args() -> None:
+    args = dbt_build_args(DbtVars(work_db_path="/tmp/w.duckdb", business_timezone="Asia/Shanghai"))
+    assert args[:3] == ["build", "--indirect-selection", "cautious"]
+    assert json.loads(args[args.index("--vars") + 1]) == {
+        "business_timezone": "Asia/Shanghai",
+        "work_db_path": "/tmp/w.duckdb",
+    }
+    assert "--full-refresh" in dbt_build_args(DbtVars("/w", "UTC"), full_refresh=True)
+
+
+def test_raw_load_run_config_covers_every_raw_asset() -> None:
+    config = raw_load_run_config(date(2026, 11, 1), date(2026, 11, 2))
+    assert set(config["ops"]) == {f"raw__{s.name}" for s in SOURCES}
+    assert config["ops"]["raw__mall_orders"]["config"] == {
+        "start": "2026-11-01",
+        "end": "2026-11-02",
+        "force_reload": False,
+    }
