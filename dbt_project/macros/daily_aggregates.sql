@@ -7,7 +7,7 @@
     select
         started_date as date_day,
         {% if by_channel -%} channel_code, {%- endif %}
-        count(distinct user_id) as visitors,
+        count(distinct user_id) as visitors
     from {{ relation }}
     group by all
 {%- endmacro %}
@@ -19,7 +19,7 @@
         count(*) as paid_orders,
         count(distinct user_id) as buyers,
         sum(item_count) as units,
-        sum(paid_amount) as gmv,
+        sum(paid_amount) as gmv
     from {{ relation }}
     where is_paid
     group by all
@@ -29,7 +29,7 @@
     select
         refunded_date as date_day,
         {% if by_channel -%} channel_code, {%- endif %}
-        sum(refund_amount) as refunds,
+        sum(refund_amount) as refunds
     from {{ relation }}
     where refunded_date is not null and refund_amount > 0
     group by all

@@ -15,7 +15,7 @@ ranked as (
         row_number() over (
             partition by msgid, stat_date
             order by fetch_date desc, source_file desc, source_row_number desc
-        ) as fetch_rank,
+        ) as fetch_rank
     from article_totals
 
 ),
@@ -32,7 +32,7 @@ final as (
         readers,
         sharers,
         favoriters,
-        fetch_date,
+        fetch_date
     from ranked
     where fetch_rank = 1
 

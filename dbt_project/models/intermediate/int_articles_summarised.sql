@@ -12,7 +12,7 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by msgid order by stat_date desc) as detail_rank,
+        row_number() over (partition by msgid order by stat_date desc) as detail_rank
     from article_stats
     where stat_date between publish_date and publish_date + interval 6 day
 
@@ -29,7 +29,7 @@ final as (
         delivered,
         readers as reads,
         sharers as shares,
-        favoriters as favorites,
+        favoriters as favorites
     from ranked
     where detail_rank = 1
 

@@ -53,7 +53,8 @@ article_totals as (
 
 event_dates as (
 
-    select file_date as event_date from landed_files where status = 'loaded'
+    select file_date as event_date from landed_files
+    where status = 'loaded'
     union all
     select registered_date from users
     union all
@@ -79,14 +80,14 @@ bounds as (
 
     select
         min(event_date) as first_date,
-        max(event_date) as last_date,
+        max(event_date) as last_date
     from event_dates
 
 ),
 
 final as (
 
-    select cast(calendar.generate_series as date) as date_day,
+    select cast(calendar.generate_series as date) as date_day
     from bounds
     cross join generate_series(bounds.first_date, bounds.last_date, interval 1 day) as calendar
     where bounds.first_date is not null

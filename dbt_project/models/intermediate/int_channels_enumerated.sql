@@ -55,7 +55,7 @@ final as (
         codes.channel_code,
         coalesce(registry.channel_name, 'unknown') as channel_name,
         coalesce(registry.platform, 'unknown') as platform,
-        registry.channel_code is not null as is_registered,
+        registry.channel_code is not null as is_registered
     from codes
     left join registry on codes.channel_code = registry.channel_code
 

@@ -30,7 +30,7 @@ credited_orders as (
         paid_date,
         paid_amount,
         refund_amount,
-        refunded_date,
+        refunded_date
     from orders
     where is_paid and distributor_id is not null
 
@@ -49,7 +49,7 @@ seller_lines as (
         credited_orders.paid_date,
         credited_orders.paid_amount,
         credited_orders.refund_amount,
-        credited_orders.refunded_date,
+        credited_orders.refunded_date
     from credited_orders
     left join states as seller
         on
@@ -71,7 +71,7 @@ parent_lines as (
         seller_lines.paid_date,
         seller_lines.paid_amount,
         seller_lines.refund_amount,
-        seller_lines.refunded_date,
+        seller_lines.refunded_date
     from seller_lines
     left join states as parent
         on
@@ -95,7 +95,7 @@ rated as (
         lines.*,
         rules.rate as rule_rate,
         rules.tier is not null as has_rule,
-        coalesce(lines.earner_status = 'active', false) as is_earning_status,
+        coalesce(lines.earner_status = 'active', false) as is_earning_status
     from lines
     left join rules
         on
@@ -124,10 +124,11 @@ final as (
         * case when is_earning_status and has_rule then rule_rate else 0 end as commission,
         case
             when refunded_date is not null and refund_amount > 0
-                then refund_amount
-                * case when is_earning_status and has_rule then rule_rate else 0 end
+                then
+                    refund_amount
+                    * case when is_earning_status and has_rule then rule_rate else 0 end
             else 0
-        end as clawback,
+        end as clawback
     from rated
 
 )

@@ -23,7 +23,7 @@ ranged as (
         ) as next_snapshot_date,
         row_number() over (
             partition by distributor_id order by snapshot_date
-        ) as snapshot_number,
+        ) as snapshot_number
     from roster
 
 ),
@@ -38,7 +38,7 @@ final as (
         status,
         snapshot_date,
         case when snapshot_number = 1 then date '0001-01-01' else snapshot_date end as valid_from,
-        coalesce(cast(next_snapshot_date - interval 1 day as date), date '9999-12-31') as valid_to,
+        coalesce(cast(next_snapshot_date - interval 1 day as date), date '9999-12-31') as valid_to
     from ranged
 
 )

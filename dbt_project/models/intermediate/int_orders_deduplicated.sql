@@ -15,7 +15,7 @@ ranked as (
         row_number() over (
             partition by order_id
             order by updated_at desc, file_date desc, source_file desc, source_row_number desc
-        ) as recency_rank,
+        ) as recency_rank
     from orders
 
 ),
@@ -41,7 +41,7 @@ final as (
         created_date,
         paid_date,
         refunded_date,
-        is_paid,
+        is_paid
     from ranked
     where recency_rank = 1
 

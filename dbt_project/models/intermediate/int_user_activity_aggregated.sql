@@ -32,7 +32,7 @@ registrations as (
     select
         registered_date as date_day,
         channel_code,
-        count(*) as new_users,
+        count(*) as new_users
     from users
     group by all
 
@@ -43,7 +43,7 @@ active_users as (
     select
         visits.started_date as date_day,
         users.channel_code,
-        count(distinct visits.user_id) as active_users,
+        count(distinct visits.user_id) as active_users
     from visits
     inner join users on visits.user_id = users.user_id
     where users.registered_date <= visits.started_date
@@ -55,7 +55,7 @@ spine as (
 
     select
         calendar.date_day,
-        channels.channel_code,
+        channels.channel_code
     from calendar
     cross join channels
 
@@ -74,7 +74,7 @@ final as (
                 rows between unbounded preceding and current row
             ) as bigint
         ) as registered_users,
-        cast(coalesce(active_users.active_users, 0) as bigint) as active_users,
+        cast(coalesce(active_users.active_users, 0) as bigint) as active_users
     from spine
     left join registrations
         on

@@ -28,7 +28,7 @@ final as (
         codes.user_source,
         coalesce(
             documented.source_name, 'unknown (' || cast(codes.user_source as varchar) || ')'
-        ) as source_name,
+        ) as source_name
     from codes
     left join documented on codes.user_source = documented.user_source
 

@@ -15,7 +15,7 @@ ranked as (
         row_number() over (
             partition by user_id
             order by file_date desc, source_file desc, source_row_number desc
-        ) as recency_rank,
+        ) as recency_rank
     from users
 
 ),
@@ -29,7 +29,7 @@ final as (
         channel_code,
         referrer_distributor_id,
         phone_hash,
-        city,
+        city
     from ranked
     where recency_rank = 1
 

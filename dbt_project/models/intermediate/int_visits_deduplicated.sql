@@ -15,7 +15,7 @@ ranked as (
         row_number() over (
             partition by session_id
             order by file_date, source_file, source_row_number
-        ) as occurrence,
+        ) as occurrence
     from visits
 
 ),
@@ -28,7 +28,7 @@ final as (
         started_at,
         started_date,
         channel_code,
-        page_views,
+        page_views
     from ranked
     where occurrence = 1
 

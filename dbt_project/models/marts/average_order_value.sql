@@ -32,7 +32,7 @@ daily as (
         cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers,
         cast(coalesce(daily_orders.units, 0) as bigint) as units,
         {{ round_money('coalesce(daily_orders.gmv, 0)') }} as gmv,
-        {{ round_money('coalesce(daily_refunds.refunds, 0)') }} as refunds,
+        {{ round_money('coalesce(daily_refunds.refunds, 0)') }} as refunds
     from calendar
     left join daily_orders on calendar.date_day = daily_orders.date_day
     left join daily_refunds on calendar.date_day = daily_refunds.date_day
@@ -42,7 +42,7 @@ daily as (
 final as (
 
     select
-        date_day as "date",
+        date_day as date,
         paid_orders,
         buyers,
         units,
@@ -51,7 +51,7 @@ final as (
         cast(gmv - refunds as decimal(18, 2)) as net_revenue,
         {{ divide_money('gmv', 'paid_orders') }} as average_order_value,
         {{ divide_money('gmv', 'buyers') }} as customer_unit_price,
-        {{ divide_money('gmv', 'units') }} as average_unit_price,
+        {{ divide_money('gmv', 'units') }} as average_unit_price
     from daily
 
 )

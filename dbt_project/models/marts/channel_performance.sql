@@ -44,7 +44,7 @@ daily_spend as (
         channel_code,
         spend,
         impressions,
-        clicks,
+        clicks
     from spend
     order by spend_date, channel_code, file_date, source_file, source_row_number
 
@@ -75,7 +75,7 @@ daily as (
         coalesce(user_activity.new_users, 0) as new_users,
         cast(coalesce(daily_visitors.visitors, 0) as bigint) as visitors,
         cast(coalesce(daily_orders.paid_orders, 0) as bigint) as paid_orders,
-        {{ round_money('coalesce(daily_orders.gmv, 0)') }} as gmv,
+        {{ round_money('coalesce(daily_orders.gmv, 0)') }} as gmv
     from calendar
     cross join channels
     left join daily_spend
@@ -100,7 +100,7 @@ daily as (
 final as (
 
     select
-        date_day as "date",
+        date_day as date,
         channel_code,
         channel_name,
         platform,
@@ -113,7 +113,7 @@ final as (
         paid_orders,
         gmv,
         {{ divide_money('spend', 'new_users') }} as customer_acquisition_cost,
-        {{ divide_rate('gmv', 'spend') }} as return_on_spend,
+        {{ divide_rate('gmv', 'spend') }} as return_on_spend
     from daily
 
 )

@@ -14,13 +14,21 @@ targets as (
 
 open_target as (
 
-    select target, comparison from targets where kpi = 'article_open_rate'
+    select
+        target,
+        comparison
+    from targets
+    where kpi = 'article_open_rate'
 
 ),
 
 forward_target as (
 
-    select target, comparison from targets where kpi = 'article_forward_rate'
+    select
+        target,
+        comparison
+    from targets
+    where kpi = 'article_forward_rate'
 
 ),
 
@@ -36,7 +44,7 @@ rated as (
         cast(shares as bigint) as shares,
         cast(favorites as bigint) as favorites,
         {{ divide_rate('reads', 'delivered') }} as open_rate,
-        {{ divide_rate('shares', 'reads') }} as forward_rate,
+        {{ divide_rate('shares', 'reads') }} as forward_rate
     from articles
 
 ),
@@ -47,8 +55,9 @@ final as (
         rated.*,
         {{ meets_target('rated.open_rate', 'open_target.target', 'open_target.comparison') }}
             as meets_open_target,
-        {{ meets_target('rated.forward_rate', 'forward_target.target', 'forward_target.comparison') }}
-            as meets_forward_target,
+        {{ meets_target(
+            'rated.forward_rate', 'forward_target.target', 'forward_target.comparison'
+        ) }} as meets_forward_target
     from rated
     left join open_target on true
     left join forward_target on true

@@ -9,11 +9,11 @@ user_activity as (
 final as (
 
     select
-        date_day as "date",
+        date_day as date,
         channel_code,
         registered_users,
         active_users,
-        {{ divide_rate('active_users', 'registered_users') }} as daily_active_rate,
+        {{ divide_rate('active_users', 'registered_users') }} as daily_active_rate
     from user_activity
 
 )

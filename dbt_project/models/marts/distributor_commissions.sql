@@ -21,7 +21,7 @@ sales as (
         sum(paid_amount) filter (where commission_level = 1) as direct_sales,
         sum(commission) filter (where commission_level = 1) as direct_commission,
         sum(paid_amount) filter (where commission_level = 2) as override_sales,
-        sum(commission) filter (where commission_level = 2) as override_commission,
+        sum(commission) filter (where commission_level = 2) as override_commission
     from commission_lines
     where earner_id is not null
     group by all
@@ -33,7 +33,7 @@ clawbacks as (
     select
         earner_id as distributor_id,
         cast(date_trunc('month', refunded_date) as date) as settlement_month,
-        sum(clawback) as clawback,
+        sum(clawback) as clawback
     from commission_lines
     where earner_id is not null and clawback > 0
     group by all
@@ -50,7 +50,7 @@ monthly as (
         {{ round_money('coalesce(sales.direct_commission, 0)') }} as direct_commission,
         {{ round_money('coalesce(sales.override_sales, 0)') }} as override_sales,
         {{ round_money('coalesce(sales.override_commission, 0)') }} as override_commission,
-        {{ round_money('coalesce(clawbacks.clawback, 0)') }} as clawback,
+        {{ round_money('coalesce(clawbacks.clawback, 0)') }} as clawback
     from sales
     full outer join clawbacks
         on
@@ -65,7 +65,7 @@ month_end_states as (
         monthly.distributor_id,
         monthly.settlement_month,
         states.distributor_name,
-        states.tier,
+        states.tier
     from monthly
     left join states
         on
@@ -91,7 +91,7 @@ final as (
         cast(
             monthly.direct_commission + monthly.override_commission - monthly.clawback
             as decimal(18, 2)
-        ) as net_commission,
+        ) as net_commission
     from monthly
     left join month_end_states
         on

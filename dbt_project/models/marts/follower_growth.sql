@@ -35,7 +35,7 @@ daily_changes as (
     select
         summary_date as date_day,
         sum(new_followers) as new_followers,
-        sum(lost_followers) as lost_followers,
+        sum(lost_followers) as lost_followers
     from user_summaries
     group by summary_date
 
@@ -45,7 +45,7 @@ daily_totals as (
 
     select
         total_date as date_day,
-        arg_max(total_followers, file_date) as total_followers,
+        arg_max(total_followers, file_date) as total_followers
     from user_cumulates
     group by total_date
 
@@ -72,7 +72,7 @@ daily as (
         cast(coalesce(daily_changes.new_followers, 0) as bigint) as new_followers,
         cast(coalesce(daily_changes.lost_followers, 0) as bigint) as lost_followers,
         cast(daily_totals.total_followers as bigint) as total_followers,
-        publish_days.date_day is not null as has_publication,
+        publish_days.date_day is not null as has_publication
     from calendar
     left join daily_changes on calendar.date_day = daily_changes.date_day
     left join daily_totals on calendar.date_day = daily_totals.date_day
@@ -88,7 +88,7 @@ windowed as (
         sum(daily.new_followers) over (
             order by daily.date_day rows between current row and 2 following
         ) as new_followers_3_days,
-        summary_days.date_day is not null as has_summary_two_days_later,
+        summary_days.date_day is not null as has_summary_two_days_later
     from daily
     left join summary_days on daily.date_day + interval 2 day = summary_days.date_day
 
@@ -97,7 +97,7 @@ windowed as (
 final as (
 
     select
-        date_day as "date",
+        date_day as date,
         new_followers,
         lost_followers,
         new_followers - lost_followers as net_followers,
@@ -107,7 +107,7 @@ final as (
         case
             when has_publication and has_summary_two_days_later
                 then {{ divide_rate('new_followers_3_days', 'previous_total_followers') }}
-        end as post_push_growth_rate,
+        end as post_push_growth_rate
     from windowed
 
 )

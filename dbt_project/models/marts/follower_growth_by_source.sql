@@ -24,7 +24,7 @@ daily_changes as (
         summary_date as date_day,
         user_source,
         sum(new_followers) as new_followers,
-        sum(lost_followers) as lost_followers,
+        sum(lost_followers) as lost_followers
     from user_summaries
     group by all
 
@@ -33,7 +33,7 @@ daily_changes as (
 final as (
 
     select
-        calendar.date_day as "date",
+        calendar.date_day as date,
         user_sources.user_source,
         user_sources.source_name,
         cast(coalesce(daily_changes.new_followers, 0) as bigint) as new_followers,
@@ -41,7 +41,7 @@ final as (
         cast(
             coalesce(daily_changes.new_followers, 0) - coalesce(daily_changes.lost_followers, 0)
             as bigint
-        ) as net_followers,
+        ) as net_followers
     from calendar
     cross join user_sources
     left join daily_changes

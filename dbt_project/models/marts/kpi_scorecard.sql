@@ -48,7 +48,7 @@ daily_articles as (
     select
         publish_date as date_day,
         {{ divide_rate('sum(reads)', 'sum(delivered)') }} as article_open_rate,
-        {{ divide_rate('sum(shares)', 'sum(reads)') }} as article_forward_rate,
+        {{ divide_rate('sum(shares)', 'sum(reads)') }} as article_forward_rate
     from articles
     group by publish_date
 
@@ -56,21 +56,41 @@ daily_articles as (
 
 kpi_values as (
 
-    select "date" as date_day, 'daily_active_rate' as kpi, daily_active_rate as value
+    select
+        date as date_day,
+        'daily_active_rate' as kpi,
+        daily_active_rate as value
     from daily_active_rate
     union all
-    select "date", 'order_conversion_rate', order_conversion_rate from order_conversion
+    select
+        date as date_day,
+        'order_conversion_rate' as kpi,
+        order_conversion_rate as value
+    from order_conversion
     union all
-    select "date", 'average_order_value', cast(average_order_value as double)
+    select
+        date as date_day,
+        'average_order_value' as kpi,
+        cast(average_order_value as double) as value
     from average_order_value
     union all
-    select "date", 'follower_growth_rate', growth_rate from follower_growth
+    select
+        date as date_day,
+        'follower_growth_rate' as kpi,
+        growth_rate as value
+    from follower_growth
     union all
-    select calendar.date_day, 'article_open_rate', daily_articles.article_open_rate
+    select
+        calendar.date_day,
+        'article_open_rate' as kpi,
+        daily_articles.article_open_rate as value
     from calendar
     left join daily_articles on calendar.date_day = daily_articles.date_day
     union all
-    select calendar.date_day, 'article_forward_rate', daily_articles.article_forward_rate
+    select
+        calendar.date_day,
+        'article_forward_rate' as kpi,
+        daily_articles.article_forward_rate as value
     from calendar
     left join daily_articles on calendar.date_day = daily_articles.date_day
 
@@ -79,13 +99,14 @@ kpi_values as (
 final as (
 
     select
-        kpi_values.date_day as "date",
+        kpi_values.date_day as date,
         kpi_values.kpi,
         kpi_values.value,
         targets.target,
         coalesce(targets.comparison, '>=') as comparison,
-        {{ meets_target('kpi_values.value', 'targets.target', "coalesce(targets.comparison, '>=')") }}
-            as met,
+        {{ meets_target(
+            'kpi_values.value', 'targets.target', "coalesce(targets.comparison, '>=')"
+        ) }} as met
     from kpi_values
     left join targets on kpi_values.kpi = targets.kpi
 

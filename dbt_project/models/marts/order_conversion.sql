@@ -36,7 +36,7 @@ daily as (
         calendar.date_day,
         cast(coalesce(daily_visitors.visitors, 0) as bigint) as visitors,
         cast(coalesce(daily_orders.paid_orders, 0) as bigint) as paid_orders,
-        cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers,
+        cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers
     from calendar
     left join daily_visitors on calendar.date_day = daily_visitors.date_day
     left join daily_orders on calendar.date_day = daily_orders.date_day
@@ -46,12 +46,12 @@ daily as (
 final as (
 
     select
-        date_day as "date",
+        date_day as date,
         visitors,
         paid_orders,
         buyers,
         {{ divide_rate('paid_orders', 'visitors') }} as order_conversion_rate,
-        {{ divide_rate('buyers', 'visitors') }} as buyer_conversion_rate,
+        {{ divide_rate('buyers', 'visitors') }} as buyer_conversion_rate
     from daily
 
 )

@@ -43,7 +43,7 @@ daily as (
         channels.channel_code,
         cast(coalesce(daily_visitors.visitors, 0) as bigint) as visitors,
         cast(coalesce(daily_orders.paid_orders, 0) as bigint) as paid_orders,
-        cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers,
+        cast(coalesce(daily_orders.buyers, 0) as bigint) as buyers
     from calendar
     cross join channels
     left join daily_visitors
@@ -60,13 +60,13 @@ daily as (
 final as (
 
     select
-        date_day as "date",
+        date_day as date,
         channel_code,
         visitors,
         paid_orders,
         buyers,
         {{ divide_rate('paid_orders', 'visitors') }} as order_conversion_rate,
-        {{ divide_rate('buyers', 'visitors') }} as buyer_conversion_rate,
+        {{ divide_rate('buyers', 'visitors') }} as buyer_conversion_rate
     from daily
 
 )

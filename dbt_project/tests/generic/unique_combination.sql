@@ -3,7 +3,7 @@
 
 select
     {{ columns | join(', ') }},
-    count(*) as occurrences,
+    count(*) as occurrences
 from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1

@@ -14,7 +14,7 @@ renamed as (
         coalesce(platform, 'unknown') as platform,
         launched_on,
         _file as source_file,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

@@ -15,7 +15,7 @@ renamed as (
         effective_from,
         coalesce(effective_to, date '9999-12-31') as effective_to,
         _file as source_file,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

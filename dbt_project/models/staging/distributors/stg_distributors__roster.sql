@@ -17,7 +17,7 @@ renamed as (
         status,
         joined_at,
         _file as source_file,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

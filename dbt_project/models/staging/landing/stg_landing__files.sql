@@ -15,7 +15,7 @@ renamed as (
         status,
         rows_landed,
         rows_loaded,
-        rows_rejected,
+        rows_rejected
     from source
 
 )

@@ -30,7 +30,7 @@ renamed as (
         paid_at is not null as is_paid,
         _file as source_file,
         _file_date as file_date,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

@@ -17,7 +17,7 @@ renamed as (
         page_views,
         _file as source_file,
         _file_date as file_date,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

@@ -23,7 +23,7 @@ renamed as (
         add_to_fav_count as favorites_count,
         _file_date as fetch_date,
         _file as source_file,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

@@ -13,7 +13,7 @@ renamed as (
         cumulate_user as total_followers,
         _file as source_file,
         _file_date as file_date,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )

@@ -15,7 +15,7 @@ renamed as (
         cancel_user as lost_followers,
         _file as source_file,
         _file_date as file_date,
-        _row_number as source_row_number,
+        _row_number as source_row_number
     from source
 
 )
