@@ -91,6 +91,7 @@ class SourceLoadReport:
     rows_rejected: int = 0
     rejected_files: list[tuple[str, str]] = field(default_factory=list)
     rejected_rows_by_file: dict[str, int] = field(default_factory=dict)
+    loaded_files: list[str] = field(default_factory=list)  # parsed in this run (not unchanged)
 
 
 def raw_table_ddl(schema: SourceSchema) -> str:
@@ -418,6 +419,7 @@ def load_source(
             report.files_unchanged += 1
         else:
             report.files_loaded += 1
+            report.loaded_files.append(landed.relative_path)
         if reason is not None:
             report.rejected_files.append((landed.relative_path, reason))
         report.rows_landed += landed_rows

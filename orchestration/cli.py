@@ -58,14 +58,47 @@ def raw_load_run_config(
     }
 
 
+def _check_evaluations(result: object) -> list[tuple[str, str, bool, str, str]]:
+    """(asset, check, passed, severity, description) of every asset check in the run."""
+    evaluations = []
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        data = event.event_specific_data
+        evaluations.append(
+            (
+                data.asset_key.to_user_string(),
+                data.check_name,
+                bool(data.passed),
+                data.severity.value if data.severity else "ERROR",
+                (data.description or "").strip(),
+            )
+        )
+    return evaluations
+
+
 def _failure_lines(result: object) -> list[str]:
     lines: list[str] = []
+    for asset_key, check, passed, severity, description in _check_evaluations(result):
+        if not passed and severity == "ERROR":
+            lines.append(f"check {asset_key} :: {check} failed: {description or 'see the UI'}")
     for event in result.all_events:  # type: ignore[attr-defined]
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
-            lines.append(f"step {event.step_key} failed: {message.splitlines()[0]}")
+            first = message.splitlines()[0] if message else "unknown error"
+            if "blocking asset check" in first and lines:
+                continue  # already explained by the check lines above
+            lines.append(f"step {event.step_key} failed: {first}")
     return lines
+
+
+def _warning_lines(result: object) -> list[str]:
+    return [
+        f"warning {asset_key} :: {check}: {description}"
+        for asset_key, check, passed, severity, description in _check_evaluations(result)
+        if not passed and severity == "WARN"
+    ]
 
 
 def _load_summary_lines(result: object) -> list[str]:
@@ -120,7 +153,7 @@ def run_refresh(
     outcome = RefreshOutcome(
         success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
     )
-    outcome.summary_lines = _load_summary_lines(result)
+    outcome.summary_lines = _load_summary_lines(result) + _warning_lines(result)
     if not result.success:
         outcome.failure_lines = _failure_lines(result) or ["the refresh run failed"]
     return outcome

@@ -10,9 +10,12 @@ from orchestration.landing.assets import raw_assets
 from orchestration.serving.assets import serving_warehouse
 from orchestration.settings import (
     ENV_LANDING_DIR,
+    ENV_MAX_QUARANTINE_SHARE,
+    ENV_MAX_VOLUME_DROP,
     ENV_PII_SALT,
     ENV_STORAGE_VERSION,
     ENV_TIMEZONE,
+    ENV_VOLUME_BLOCKING,
     ENV_WAREHOUSE_PATH,
     ENV_WORK_DB,
     SiyuSettings,
@@ -31,6 +34,9 @@ defs = Definitions(
             business_timezone=EnvVar(ENV_TIMEZONE),
             pii_salt=EnvVar(ENV_PII_SALT),
             storage_version=EnvVar(ENV_STORAGE_VERSION),
+            max_quarantine_share=EnvVar(ENV_MAX_QUARANTINE_SHARE),
+            max_volume_drop=EnvVar(ENV_MAX_VOLUME_DROP),
+            volume_blocking=EnvVar(ENV_VOLUME_BLOCKING),
         ),
         "dbt": DbtCliResource(project_dir=siyu_dbt_project, dbt_executable=dbt_executable()),
     },

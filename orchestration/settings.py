@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 
+from expectations.suites import GateLimits
+
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_WAREHOUSE_PATH = "data/warehouse/siyu.duckdb"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -27,6 +29,11 @@ ENV_TIMEZONE = "SIYU_TIMEZONE"
 ENV_PII_SALT = "SIYU_PII_SALT"
 ENV_STORAGE_VERSION = "SIYU_STORAGE_VERSION"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
+ENV_MAX_QUARANTINE_SHARE = "SIYU_MAX_QUARANTINE_SHARE"
+ENV_MAX_VOLUME_DROP = "SIYU_MAX_VOLUME_DROP"
+ENV_VOLUME_BLOCKING = "SIYU_VOLUME_BLOCKING"
+DEFAULT_MAX_QUARANTINE_SHARE = "0.05"
+DEFAULT_MAX_VOLUME_DROP = "0.5"
 
 
 def default_work_db_path(warehouse_path: str) -> str:
@@ -46,6 +53,9 @@ class RunSettings:
     business_timezone: str
     pii_salt: str
     storage_version: str
+    max_quarantine_share: str = DEFAULT_MAX_QUARANTINE_SHARE
+    max_volume_drop: str = DEFAULT_MAX_VOLUME_DROP
+    volume_blocking: str = "false"
 
     def as_environment(self) -> dict[str, str]:
         """The `SIYU_*` variables that Dagster's `EnvVar`s read."""
@@ -56,6 +66,9 @@ class RunSettings:
             ENV_TIMEZONE: self.business_timezone,
             ENV_PII_SALT: self.pii_salt,
             ENV_STORAGE_VERSION: self.storage_version,
+            ENV_MAX_QUARANTINE_SHARE: self.max_quarantine_share,
+            ENV_MAX_VOLUME_DROP: self.max_volume_drop,
+            ENV_VOLUME_BLOCKING: self.volume_blocking,
         }
 
 
@@ -77,6 +90,10 @@ def resolve_settings(
         business_timezone=business_timezone or environment.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE,
         pii_salt=environment.get(ENV_PII_SALT, ""),
         storage_version=environment.get(ENV_STORAGE_VERSION) or DEFAULT_STORAGE_VERSION,
+        max_quarantine_share=environment.get(ENV_MAX_QUARANTINE_SHARE)
+        or DEFAULT_MAX_QUARANTINE_SHARE,
+        max_volume_drop=environment.get(ENV_MAX_VOLUME_DROP) or DEFAULT_MAX_VOLUME_DROP,
+        volume_blocking=environment.get(ENV_VOLUME_BLOCKING) or "false",
     )
 
 
@@ -89,6 +106,17 @@ class SiyuSettings(ConfigurableResource):
     business_timezone: str = DEFAULT_TIMEZONE
     pii_salt: str = ""
     storage_version: str = DEFAULT_STORAGE_VERSION
+    # gate limits, as text so they can come from environment variables
+    max_quarantine_share: str = DEFAULT_MAX_QUARANTINE_SHARE
+    max_volume_drop: str = DEFAULT_MAX_VOLUME_DROP
+    volume_blocking: str = "false"
+
+    def gate_limits(self) -> GateLimits:
+        return GateLimits(
+            max_quarantine_share=float(self.max_quarantine_share),
+            max_volume_drop=float(self.max_volume_drop),
+            volume_blocking=self.volume_blocking.strip().lower() in ("1", "true", "yes"),
+        )
 
     def connect_work_db(self) -> duckdb.DuckDBPyConnection:
         """A read-write connection to the working database (only the pipeline opens it)."""

@@ -3,8 +3,19 @@
 from datetime import date
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetsDefinition, Config, MaterializeResult, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Config,
+    MaterializeResult,
+    asset,
+)
 
+from expectations.gates import SourceGateResult, run_source_gate
 from ingestion.loading import SourceLoadReport, load_source
 from ingestion.schemas import SOURCES, SourceSchema
 from orchestration.settings import SiyuSettings
@@ -36,18 +47,66 @@ def load_report_metadata(report: SourceLoadReport) -> dict[str, object]:
     }
 
 
+QUALITY_GATE = "quality_gate"
+VOLUME = "volume"
+
+
+def gate_check_results(gate: SourceGateResult, volume_blocking: bool) -> list[AssetCheckResult]:
+    """The blocking quality gate and the (by default) non-blocking volume check of a source."""
+    suites = {name: outcome for name, outcome in gate.suites.items()}
+    gate_messages = gate.gate_messages
+    volume_messages = [m for m in gate.warning_messages]
+    return [
+        AssetCheckResult(
+            check_name=QUALITY_GATE,
+            passed=not gate_messages,
+            severity=AssetCheckSeverity.ERROR,
+            description="; ".join(gate_messages[:10]) or "every expectation met",
+            metadata={"failures": gate_messages, "great_expectations": suites},
+        ),
+        AssetCheckResult(
+            check_name=VOLUME,
+            passed=not volume_messages,
+            severity=AssetCheckSeverity.ERROR if volume_blocking else AssetCheckSeverity.WARN,
+            description="; ".join(volume_messages[:10]) or "volume as expected",
+            metadata={"warnings": volume_messages},
+        ),
+    ]
+
+
 def build_raw_asset(schema: SourceSchema) -> AssetsDefinition:
+    key = AssetKey(["raw", schema.name])
+
     @asset(
-        name=schema.name,
-        key_prefix=["raw"],
+        key=key,
         group_name="landing",
         description=f"{schema.description} Files: `{schema.path_glob}` in the landing folder.",
         kinds={"duckdb", "polars"},
         metadata={"source_family": schema.family, "path_glob": schema.path_glob},
+        check_specs=[
+            AssetCheckSpec(
+                QUALITY_GATE,
+                asset=key,
+                blocking=True,
+                description=(
+                    f"Great Expectations suites {schema.name}__rows (the new rows) and "
+                    f"{schema.name}__batch (rejected files, quarantine share) gate the refresh."
+                ),
+            ),
+            AssetCheckSpec(
+                VOLUME,
+                asset=key,
+                blocking=False,
+                description="Volume anomalies: an empty day after rows, a drop against the "
+                "trailing 7-day median. A warning unless SIYU_VOLUME_BLOCKING is set.",
+            ),
+        ],
     )
     def raw_source(
         context: AssetExecutionContext, config: RawLoadConfig, siyu: SiyuSettings
     ) -> MaterializeResult:
+        start, end = parse_optional_date(config.start), parse_optional_date(config.end)
+        limits = siyu.gate_limits()
         with siyu.connect_work_db() as con:
             report = load_source(
                 con,
@@ -55,13 +114,19 @@ def build_raw_asset(schema: SourceSchema) -> AssetsDefinition:
                 schema,
                 business_timezone=siyu.business_timezone,
                 pii_salt=siyu.pii_salt,
-                start=parse_optional_date(config.start),
-                end=parse_optional_date(config.end),
+                start=start,
+                end=end,
                 force=config.force_reload,
             )
-        for file, reason in report.rejected_files:
-            context.log.warning(f"{schema.name}: rejected file {file}: {reason}")
-        return MaterializeResult(metadata=load_report_metadata(report))
+            gate = run_source_gate(con, schema, report.loaded_files, start, end, limits)
+        for message in gate.gate_messages:
+            context.log.error(f"quality gate failed: {message}")
+        for message in gate.warning_messages:
+            context.log.warning(f"data-quality warning: {message}")
+        return MaterializeResult(
+            metadata=load_report_metadata(report),
+            check_results=gate_check_results(gate, limits.volume_blocking),
+        )
 
     return raw_source
 

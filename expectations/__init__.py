@@ -1,0 +1,1 @@
+"""Great Expectations suites of Siyu's landing sources, built from `ingestion.schemas`."""
