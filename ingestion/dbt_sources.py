@@ -23,63 +23,29 @@ LANDED_FILES_TABLE = {
     "description": "One row per landed file: its date, status (loaded or rejected) and row counts.",
     "meta": {"dagster": {"asset_key": ["raw", "landed_files"]}},
     "columns": [
-        {"name": "source", "data_type": "varchar", "data_tests": ["not_null"]},
-        {"name": "file", "data_type": "varchar", "data_tests": ["not_null"]},
+        {"name": "source", "data_type": "varchar"},
+        {"name": "file", "data_type": "varchar"},
         {"name": "file_date", "data_type": "date"},
-        {
-            "name": "status",
-            "data_type": "varchar",
-            "data_tests": [{"accepted_values": {"arguments": {"values": ["loaded", "rejected"]}}}],
-        },
+        {"name": "status", "data_type": "varchar", "description": "loaded or rejected"},
     ],
 }
 
 
-def _column_entry(
-    schema: SourceSchema,
-    name: str,
-    data_type: str,
-    description: str,
-    nullable: bool,
-    allowed: tuple[str, ...],
-) -> dict:
-    entry: dict = {"name": name, "data_type": data_type, "description": description}
-    tests: list = []
-    if not nullable:
-        tests.append("not_null")
-    if allowed:
-        tests.append({"accepted_values": {"arguments": {"values": list(allowed)}}})
-    if tests:
-        entry["data_tests"] = tests
-    return entry
+def _column_entry(name: str, data_type: str, description: str) -> dict:
+    # no dbt tests on sources: the raw data is gated by the Great Expectations suites built from
+    # the same schema (expectations/suites.py), which run before dbt does
+    return {"name": name, "data_type": data_type, "description": description}
 
 
 def source_table(schema: SourceSchema) -> dict:
     columns = [
-        _column_entry(
-            schema,
-            column.raw_name,
-            column.duckdb_type,
-            column.description,
-            column.nullable,
-            column.allowed if (column.kind == "enum" and not column.open_enum) else (),
-        )
+        _column_entry(column.raw_name, column.duckdb_type, column.description)
         for column in schema.columns
     ]
     columns += [
-        {
-            "name": "_file",
-            "data_type": "varchar",
-            "description": "Landed file (lineage).",
-            "data_tests": ["not_null"],
-        },
-        {"name": "_file_date", "data_type": "date", "description": "Date in the file name."},
-        {
-            "name": "_row_number",
-            "data_type": "bigint",
-            "description": "Row in the file, from 1.",
-            "data_tests": ["not_null"],
-        },
+        _column_entry("_file", "varchar", "Landed file (lineage)."),
+        _column_entry("_file_date", "date", "Date in the file name."),
+        _column_entry("_row_number", "bigint", "Row in the file, from 1."),
     ]
     return {
         "name": schema.entity,

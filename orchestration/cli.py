@@ -94,10 +94,11 @@ def _failure_lines(result: object) -> list[str]:
 
 
 def _warning_lines(result: object) -> list[str]:
+    """Failed non-blocking checks of the raw sources (volume anomalies)."""
     return [
         f"warning {asset_key} :: {check}: {description}"
         for asset_key, check, passed, severity, description in _check_evaluations(result)
-        if not passed and severity == "WARN"
+        if not passed and severity == "WARN" and asset_key.startswith("raw/")
     ]
 
 
@@ -153,10 +154,47 @@ def run_refresh(
     outcome = RefreshOutcome(
         success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
     )
-    outcome.summary_lines = _load_summary_lines(result) + _warning_lines(result)
+    outcome.summary_lines = (
+        _load_summary_lines(result)
+        + _warning_lines(result)
+        + data_quality_warning_lines(settings.work_db_path)
+    )
     if not result.success:
         outcome.failure_lines = _failure_lines(result) or ["the refresh run failed"]
     return outcome
+
+
+def data_quality_warning_lines(work_db_path: str, limit: int = 12) -> list[str]:
+    """Non-blocking warnings of the last build (source, days, value), from the working DB."""
+    import duckdb
+
+    if not Path(work_db_path).exists():
+        return []
+    con = duckdb.connect(work_db_path, read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'intermediate' "
+            "and table_name = 'int_data_quality_warnings_listed'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return []
+        rows = con.execute(
+            "select warning, value, source_name, min(warning_date), max(warning_date), "
+            "count(distinct warning_date), "
+            "sum(affected_rows) from intermediate.int_data_quality_warnings_listed "
+            "group by all order by warning, value, source_name"
+        ).fetchall()
+    finally:
+        con.close()
+    lines = []
+    for warning, value, source, first, last, days, affected in rows[:limit]:
+        span = f"{first}" if first == last else f"{first} .. {last} ({days} days)"
+        lines.append(f"warning {source} {span}: {warning}: {value!r} ({affected} rows)")
+    if len(rows) > limit:
+        lines.append(
+            f"... and {len(rows) - limit} more in intermediate.int_data_quality_warnings_listed"
+        )
+    return lines
 
 
 def kpi_summary_lines(warehouse_path: str) -> list[str]:

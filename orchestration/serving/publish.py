@@ -42,6 +42,15 @@ def _copy_schema(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     return copied
 
 
+def remove_abandoned_files(serving: Path) -> list[Path]:
+    """Temporary files (and their WALs) of publishes that were killed before the swap."""
+    removed = []
+    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    return removed
+
+
 def publish_serving_file(
     work_db_path: str | Path,
     serving_path: str | Path,
@@ -52,6 +61,7 @@ def publish_serving_file(
     file. Only marts and (masked) quarantine tables are published: no raw or staging data."""
     serving = Path(serving_path)
     serving.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_files(serving)
     temporary = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
     copied: dict[str, int] = {}
     try:

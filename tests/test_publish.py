@@ -1,0 +1,191 @@
+"""Write-audit-publish: atomic swap, stale WAL, concurrent readers, crashes, old clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.serving.publish import publish_serving_file
+from tests.conftest import FIXTURE_LANDING, TEST_SALT, PipelineRun
+
+GMV_PAIR_SQL = (
+    "select (select sum(gmv) from marts.average_order_value), "
+    "(select sum(gmv) from marts.channel_performance)"
+)
+
+
+def make_work_db(source: str, target: Path, gmv_bump: str | None = None) -> Path:
+    """A copy of a working database; with `gmv_bump`, every gmv of two marts is raised."""
+    shutil.copy(source, target)
+    if gmv_bump:
+        with duckdb.connect(str(target)) as con:
+            con.execute(f"update marts.average_order_value set gmv = gmv + {gmv_bump}")
+            con.execute(f"update marts.channel_performance set gmv = gmv + {gmv_bump} / 4")
+    return target
+
+
+def test_stale_wal_of_a_crashed_writer_is_never_replayed(
+    tmp_path: Path, fixture_run: PipelineRun
+) -> None:
+    serving = tmp_path / "siyu.duckdb"
+    # a writer that opened the serving path directly and crashed, leaving its WAL behind
+    crash = textwrap.dedent(f"""
+        import duckdb, os
+        con = duckdb.connect({str(serving)!r})
+        con.execute("pragma disable_checkpoint_on_shutdown")
+        con.execute("create schema marts")
+        con.execute("create table marts.average_order_value as select 1 as gmv")
+        con.execute("checkpoint")
+        con.execute("insert into marts.average_order_value values (999)")
+        os._exit(0)
+    """)
+    subprocess.run([sys.executable, "-c", crash], check=True)
+    assert Path(f"{serving}.wal").exists()
+    publish_serving_file(fixture_run.settings.work_db_path, serving, "v1.1.0")
+    assert not Path(f"{serving}.wal").exists()
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select count(*) from marts.average_order_value").fetchone() == (5,)
+
+
+def test_abandoned_temporary_files_are_cleaned_up(tmp_path: Path, fixture_run: PipelineRun) -> None:
+    serving = tmp_path / "siyu.duckdb"
+    leftover = tmp_path / ".siyu.duckdb.0123abcd.tmp"
+    leftover.write_bytes(b"half-written by a killed publish")
+    publish_serving_file(fixture_run.settings.work_db_path, serving, "v1.1.0")
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["siyu.duckdb"]
+
+
+READER = (
+    textwrap.dedent("""
+    import sys, time, duckdb
+    path, seconds, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+    states, errors, queries = set(), [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            con = duckdb.connect(path, read_only=True)
+            for _ in range(3):
+                a, b = con.execute(%r).fetchone()
+                states.add((str(a), str(b)))
+                queries += 1
+            con.close()
+        except Exception as error:
+            errors.append(repr(error))
+    with open(out, "w") as f:
+        f.write(repr((sorted(states), errors, queries)))
+""")
+    % GMV_PAIR_SQL
+)
+
+
+def test_readers_in_other_processes_see_old_or_new_state_never_an_error(
+    tmp_path: Path, fixture_run: PipelineRun
+) -> None:
+    state_a = make_work_db(fixture_run.settings.work_db_path, tmp_path / "a.work.duckdb")
+    state_b = make_work_db(fixture_run.settings.work_db_path, tmp_path / "b.work.duckdb", "4.00")
+    serving = tmp_path / "serving" / "siyu.duckdb"
+    publish_serving_file(state_a, serving, "v1.1.0")
+    expected = set()
+    for state in (state_a, state_b):
+        with duckdb.connect(str(state), read_only=True) as con:
+            a, b = con.execute(GMV_PAIR_SQL).fetchone()
+            expected.add((str(a), str(b)))
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(serving), "8", str(tmp_path / f"reader{i}.txt")]
+        )
+        for i in range(2)
+    ]
+    time.sleep(1.0)
+    publishes = 0
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        publish_serving_file(state_b if publishes % 2 == 0 else state_a, serving, "v1.1.0")
+        publishes += 1
+    for reader in readers:
+        assert reader.wait(timeout=60) == 0
+    assert publishes >= 3
+    for i in range(2):
+        states, errors, queries = eval((tmp_path / f"reader{i}.txt").read_text())  # noqa: S307
+        assert errors == []
+        assert queries > 10
+        assert set(states) <= expected  # never a mix of the two states
+        assert all(a == b for a, b in states)
+
+
+def test_killed_refresh_leaves_a_readable_serving_file(
+    tmp_path: Path, fixture_run: PipelineRun
+) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    warehouse = tmp_path / "warehouse" / "siyu.duckdb"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+    environment |= {"SIYU_PII_SALT": TEST_SALT, "SIYU_MAX_QUARANTINE_SHARE": "0.5"}
+    command = [
+        sys.executable,
+        "-m",
+        "orchestration.cli",
+        "refresh",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+    ]
+    first = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    for delay in (1.5, 4.5, 8.0):
+        (landing / "mall" / "orders" / "2026-11-02.csv").touch()
+        process = subprocess.Popen(
+            command,
+            env=environment | {"SIYU_PII_SALT": f"s{delay}"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute("select count(*) from marts.kpi_scorecard").fetchone() == (30,)
+    last = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert last.returncode == 0, last.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        total = con.execute("select sum(gmv) from marts.average_order_value").fetchone()
+    assert total == (Decimal("574.99"),)
+
+
+def test_an_older_duckdb_opens_the_serving_file(tmp_path: Path, fixture_run: PipelineRun) -> None:
+    venv = tmp_path / "duckdb11"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", "duckdb==1.1.3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if install.returncode != 0:
+        pytest.skip(f"could not install duckdb 1.1.3 from the registry: {install.stderr[-300:]}")
+    query = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(duckdb.__version__, con.execute('select count(*), sum(gmv) "
+        "from marts.average_order_value').fetchone())"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", query, fixture_run.settings.warehouse_path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1.1.3 (5, Decimal('574.99'))"
