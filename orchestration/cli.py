@@ -41,21 +41,75 @@ def dagster_home_for(settings: RunSettings, environment: dict[str, str]) -> Path
     return Path(settings.warehouse_path).parent.parent / "dagster_home"
 
 
-def raw_load_run_config(
-    start: date | None, end: date | None, force_reload: bool = False
-) -> dict[str, object]:
-    """Run config of the refresh job: the date window of every raw asset's load."""
+def raw_load_run_config(force_reload: bool = False) -> dict[str, object]:
+    """Run config of the refresh job (the partitions say which days)."""
     from ingestion.schemas import SOURCES
 
-    config = {
-        "start": start.isoformat() if start else None,
-        "end": end.isoformat() if end else None,
-        "force_reload": force_reload,
-    }
     return {
-        "ops": {f"raw__{schema.name}": {"config": config} for schema in SOURCES},
+        "ops": {
+            f"raw__{schema.name}": {"config": {"force_reload": force_reload}} for schema in SOURCES
+        },
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
+
+
+def landing_days(landing_dir: Path) -> list[date]:
+    """Every business day that has a daily file in the landing folder."""
+    from ingestion.loading import discover_files
+    from ingestion.schemas import SOURCES
+
+    return sorted(
+        {
+            landed.file_date
+            for schema in SOURCES
+            if schema.dated
+            for landed in discover_files(landing_dir, schema)
+            if landed.file_date is not None
+        }
+    )
+
+
+def refresh_window(
+    landing_dir: Path, start: date | None, end: date | None, today_last_day: date
+) -> tuple[date, date]:
+    """The partitions [start, end] a refresh covers: the given days, else every landed day;
+    raises ValueError with a readable reason when there is none."""
+    from orchestration.partitions import FIRST_PARTITION
+
+    first_partition = date.fromisoformat(FIRST_PARTITION)
+    if start is None or end is None:
+        days = landing_days(landing_dir)
+        if not days:
+            raise ValueError(f"the landing folder {landing_dir} has no daily file")
+        start, end = start or days[0], end or days[-1]
+    if start > end:
+        raise ValueError(f"the range {start} .. {end} is empty")
+    if start < first_partition:
+        raise ValueError(f"{start} is before the first partition {FIRST_PARTITION}")
+    end = min(end, today_last_day)
+    if start > end:
+        raise ValueError(f"{start} is not over yet in the business time zone")
+    return start, end
+
+
+@contextlib.contextmanager
+def writer_lock(work_db_path: str):  # noqa: ANN201
+    """One refresh at a time on a working database (DuckDB allows one writer per file)."""
+    import fcntl
+
+    lock_path = Path(f"{work_db_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"another refresh is writing {work_db_path}; try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _check_evaluations(result: object) -> list[tuple[str, str, bool, str, str]]:
@@ -129,7 +183,18 @@ def run_refresh(
     force_reload: bool = False,
     instance: object | None = None,
 ) -> RefreshOutcome:
-    """Run the refresh job in-process for the files dated [start, end] (all when unset)."""
+    """Run the refresh job in-process for the business days [start, end] (all landed days when
+    unset): one partition, or one run over a partition range (single-run backfill)."""
+    from datetime import UTC, datetime
+
+    from orchestration.partitions import last_complete_day, partition_key_range_tags
+
+    try:
+        first, last = refresh_window(
+            Path(settings.landing_dir), start, end, last_complete_day(datetime.now(tz=UTC))
+        )
+    except ValueError as error:
+        return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
     os.environ.update(settings.as_environment())
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
@@ -139,29 +204,61 @@ def run_refresh(
 
     if instance is None:
         home = dagster_home_for(settings, dict(os.environ))
-        home.mkdir(parents=True, exist_ok=True)
+        prepare_dagster_home(home)
         instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
     log_path = Path(settings.warehouse_path).parent.parent / "logs" / "refresh.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    # dbt's own progress lines go to the log file; warnings and errors still reach stderr
-    with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(
-            run_config=raw_load_run_config(start, end, force_reload),
-            instance=instance,  # type: ignore[arg-type]
-            raise_on_error=False,
-        )
+    partition = (
+        {"partition_key": first.isoformat()}
+        if first == last
+        else {"tags": partition_key_range_tags(first, last)}
+    )
+    try:
+        with writer_lock(settings.work_db_path):
+            # dbt's progress lines go to the log file; warnings and errors still reach stderr
+            with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+                result = job.execute_in_process(
+                    run_config=raw_load_run_config(force_reload),
+                    instance=instance,  # type: ignore[arg-type]
+                    raise_on_error=False,
+                    **partition,  # type: ignore[arg-type]
+                )
+    except RuntimeError as error:
+        return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
     outcome = RefreshOutcome(
         success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
     )
+    window = first.isoformat() if first == last else f"{first} .. {last}"
     outcome.summary_lines = (
-        _load_summary_lines(result)
+        [f"Refreshed business days {window}"]
+        + _load_summary_lines(result)
         + _warning_lines(result)
         + data_quality_warning_lines(settings.work_db_path)
     )
     if not result.success:
         outcome.failure_lines = _failure_lines(result) or ["the refresh run failed"]
     return outcome
+
+
+DAGSTER_YAML = """# Written by siyu. Runs writing the working DuckDB (tag siyu/working_database) are
+# queued one at a time: DuckDB allows one writer per file.
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: "siyu/working_database"
+        limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(home: Path) -> None:
+    """Create DAGSTER_HOME with the run-queue limit when it has no dagster.yaml yet."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
 
 
 def data_quality_warning_lines(work_db_path: str, limit: int = 12) -> list[str]:
@@ -335,7 +432,7 @@ def command_ui(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     environment = dict(os.environ) | settings.as_environment()
     home = dagster_home_for(settings, environment)
-    home.mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home(home)
     environment[ENV_DAGSTER_HOME] = str(home.resolve())
     command = [
         sys.executable,

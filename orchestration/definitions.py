@@ -7,6 +7,9 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.jobs import refresh_job
 from orchestration.landing.assets import raw_assets
+from orchestration.operations.freshness import freshness_checks
+from orchestration.operations.schedules import daily_refresh_schedule
+from orchestration.operations.sensors import landing_sensor
 from orchestration.serving.assets import serving_warehouse
 from orchestration.settings import (
     ENV_LANDING_DIR,
@@ -25,7 +28,10 @@ from orchestration.transform.project import dbt_executable, siyu_dbt_project
 
 defs = Definitions(
     assets=[*raw_assets, siyu_dbt_models, serving_warehouse],
+    asset_checks=freshness_checks,
     jobs=[refresh_job],
+    schedules=[daily_refresh_schedule],
+    sensors=[landing_sensor],
     resources={
         "siyu": SiyuSettings(
             landing_dir=EnvVar(ENV_LANDING_DIR),

@@ -58,7 +58,30 @@ def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 
 
 @pytest.fixture(scope="session")
-def serving(fixture_run: PipelineRun) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(fixture_run.settings.warehouse_path, read_only=True)
+def day_by_day_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """The fixture refreshed one partition at a time, as the daily schedule does: later days'
+    files (late refunds, article re-fetches) must update the marts of earlier days."""
+    from datetime import date, timedelta
+
+    root = tmp_path_factory.mktemp("day_by_day_run")
+    landing = root / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    settings = make_settings(root, landing)
+    day = date(2026, 10, 30)
+    outcome = None
+    while day <= date(2026, 11, 3):
+        outcome = run_pipeline(settings, start=day, end=day)
+        assert outcome.success, (day, outcome.failure_lines)
+        day += timedelta(days=1)
+    assert outcome is not None
+    return PipelineRun(settings, outcome)
+
+
+@pytest.fixture(scope="session", params=["one_run", "day_by_day"])
+def serving(request: pytest.FixtureRequest) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The serving file after refreshing every day in one run, and one day at a time."""
+    run_fixture = "fixture_run" if request.param == "one_run" else "day_by_day_run"
+    run: PipelineRun = request.getfixturevalue(run_fixture)
+    con = duckdb.connect(run.settings.warehouse_path, read_only=True)
     yield con
     con.close()

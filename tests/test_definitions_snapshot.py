@@ -16,13 +16,14 @@ def render_definitions() -> str:
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    lines = ["# assets: key [group] <- upstream keys"]
+    lines = ["# assets: key [group] (partitions) <- upstream keys"]
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
         parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
         group = node.group_name or "-"
         materializable = "" if node.is_materializable else " (external)"
-        lines.append(f"{key.to_user_string()} [{group}]{materializable} <- {parents}")
+        partitioned = " (daily partitions)" if node.partitions_def is not None else ""
+        lines.append(f"{key.to_user_string()} [{group}]{materializable}{partitioned} <- {parents}")
     lines.append("# asset checks")
     for check_key in sorted(
         graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)

@@ -6,8 +6,10 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from ingestion.schemas import SOURCES
-from orchestration.cli import raw_load_run_config
+from orchestration.cli import raw_load_run_config, refresh_window
 from orchestration.settings import default_work_db_path, resolve_settings
 from orchestration.transform.cli_args import DbtVars, dbt_build_args
 
@@ -39,10 +41,25 @@ def test_dbt_build_args() -> None:
 
 
 def test_raw_load_run_config_covers_every_raw_asset() -> None:
-    config = raw_load_run_config(date(2026, 11, 1), date(2026, 11, 2))
+    config = raw_load_run_config(force_reload=True)
     assert set(config["ops"]) == {f"raw__{s.name}" for s in SOURCES}
-    assert config["ops"]["raw__mall_orders"]["config"] == {
-        "start": "2026-11-01",
-        "end": "2026-11-02",
-        "force_reload": False,
-    }
+    assert config["ops"]["raw__mall_orders"]["config"] == {"force_reload": True}
+
+
+def test_refresh_window(tmp_path: Path) -> None:
+    (tmp_path / "mall" / "orders").mkdir(parents=True)
+    for day in ("2026-11-01", "2026-11-03"):
+        (tmp_path / "mall" / "orders" / f"{day}.csv").write_text("x")
+    yesterday = date(2026, 11, 21)
+    assert refresh_window(tmp_path, None, None, yesterday) == (
+        date(2026, 11, 1),
+        date(2026, 11, 3),
+    )
+    assert refresh_window(tmp_path, date(2026, 11, 2), date(2026, 11, 30), yesterday) == (
+        date(2026, 11, 2),
+        yesterday,
+    )
+    with pytest.raises(ValueError, match="before the first partition"):
+        refresh_window(tmp_path, date(2020, 1, 1), date(2020, 1, 2), yesterday)
+    with pytest.raises(ValueError, match="no daily file"):
+        refresh_window(tmp_path / "mall", None, None, yesterday)

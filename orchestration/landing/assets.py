@@ -10,6 +10,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    BackfillPolicy,
     Config,
     MaterializeResult,
     asset,
@@ -18,20 +19,21 @@ from dagster import (
 from expectations.gates import SourceGateResult, run_source_gate
 from ingestion.loading import SourceLoadReport, load_source
 from ingestion.schemas import SOURCES, SourceSchema
+from orchestration.partitions import daily_partitions, window_dates
 from orchestration.settings import SiyuSettings
 
 
 class RawLoadConfig(Config):
-    """Which daily files to (re)load: [start, end] by the date in the file name, all when
-    unset. Unchanged files are skipped unless `force_reload`."""
+    """Unchanged files are skipped unless `force_reload` (e.g. after a parser change)."""
 
-    start: str | None = None
-    end: str | None = None
     force_reload: bool = False
 
 
-def parse_optional_date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
+def load_window(context: AssetExecutionContext) -> tuple[date | None, date | None]:
+    """The business days a run of this asset covers: its partition (range), or every day."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return window_dates(context.partition_time_window)
+    return None, None
 
 
 def load_report_metadata(report: SourceLoadReport) -> dict[str, object]:
@@ -79,6 +81,8 @@ def build_raw_asset(schema: SourceSchema) -> AssetsDefinition:
 
     @asset(
         key=key,
+        partitions_def=daily_partitions if schema.dated else None,
+        backfill_policy=BackfillPolicy.single_run() if schema.dated else None,
         group_name="landing",
         description=f"{schema.description} Files: `{schema.path_glob}` in the landing folder.",
         kinds={"duckdb", "polars"},
@@ -105,7 +109,7 @@ def build_raw_asset(schema: SourceSchema) -> AssetsDefinition:
     def raw_source(
         context: AssetExecutionContext, config: RawLoadConfig, siyu: SiyuSettings
     ) -> MaterializeResult:
-        start, end = parse_optional_date(config.start), parse_optional_date(config.end)
+        start, end = load_window(context)
         limits = siyu.gate_limits()
         with siyu.connect_work_db() as con:
             report = load_source(

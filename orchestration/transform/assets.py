@@ -3,9 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.partitions import daily_partitions, window_dates
 from orchestration.settings import SiyuSettings
 from orchestration.transform.cli_args import DbtVars, dbt_build_args
 from orchestration.transform.project import prepare_dbt_project, siyu_dbt_project
@@ -33,7 +34,15 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
     manifest=siyu_dbt_project.manifest_path,
     project=siyu_dbt_project,
     dagster_dbt_translator=SiyuDbtTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
 )
 def siyu_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, siyu: SiyuSettings) -> Any:
-    dbt_vars = DbtVars(work_db_path=siyu.work_db_path, business_timezone=siyu.business_timezone)
+    start, end = window_dates(context.partition_time_window)
+    dbt_vars = DbtVars(
+        work_db_path=siyu.work_db_path,
+        business_timezone=siyu.business_timezone,
+        refresh_start=start.isoformat(),
+        refresh_end=end.isoformat(),
+    )
     yield from dbt.cli(dbt_build_args(dbt_vars), context=context).stream()

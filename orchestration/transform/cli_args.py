@@ -10,9 +10,14 @@ from dataclasses import dataclass
 class DbtVars:
     work_db_path: str
     business_timezone: str
+    refresh_start: str | None = None  # the run's partition window (business dates, inclusive)
+    refresh_end: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {"work_db_path": self.work_db_path, "business_timezone": self.business_timezone}
+        values = {"work_db_path": self.work_db_path, "business_timezone": self.business_timezone}
+        if self.refresh_start and self.refresh_end:
+            values |= {"refresh_start": self.refresh_start, "refresh_end": self.refresh_end}
+        return values
 
 
 def dbt_vars_argument(dbt_vars: DbtVars) -> list[str]:

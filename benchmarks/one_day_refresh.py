@@ -1,0 +1,69 @@
+"""Benchmark: the time of a one-day refresh on 30 vs 180 days of history.
+
+    .venv/bin/python benchmarks/one_day_refresh.py [--scale 0.05] [--days 30 180]
+
+For each history length: generate a landing zone, refresh everything once, then re-land the last
+day's orders file (new content) and time `refresh --date <last day>`. Prints the figures and the
+ratio; a daily run whose cost follows the new data has a ratio close to 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from dagster import DagsterInstance
+
+from ingestion.synthetic import GeneratorSettings, generate_landing_zone
+from orchestration.cli import run_refresh
+from orchestration.settings import RunSettings
+
+
+def measure(days: int, scale: float, root: Path) -> tuple[float, float]:
+    landing = root / f"landing_{days}"
+    start = date(2026, 11, 1) - timedelta(days=days)
+    generate_landing_zone(
+        GeneratorSettings(out=landing, days=days, scale=scale, seed=11, start=start)
+    )
+    settings = RunSettings(
+        landing_dir=str(landing),
+        warehouse_path=str(root / f"w{days}" / "siyu.duckdb"),
+        work_db_path=str(root / f"w{days}" / "siyu.work.duckdb"),
+        business_timezone="Asia/Shanghai",
+        pii_salt="bench",
+        storage_version="v1.1.0",
+    )
+    with DagsterInstance.ephemeral() as instance:
+        began = time.perf_counter()
+        assert run_refresh(settings, instance=instance).success
+        full = time.perf_counter() - began
+        last = start + timedelta(days=days - 1)
+        orders = landing / "mall" / "orders" / f"{last.isoformat()}.csv"
+        orders.write_text(orders.read_text() + "\n")
+        began = time.perf_counter()
+        assert run_refresh(settings, start=last, end=last, instance=instance).success
+        one_day = time.perf_counter() - began
+    return full, one_day
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.05)
+    parser.add_argument("--days", type=int, nargs=2, default=[30, 180])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        results = {days: measure(days, args.scale, Path(folder)) for days in args.days}
+    for days, (full, one_day) in results.items():
+        print(
+            f"{days:>4} days of history: full refresh {full:7.1f} s, one-day refresh "
+            f"{one_day:6.1f} s"
+        )
+    short, long = (results[d][1] for d in args.days)
+    print(f"one-day refresh ratio {args.days[1]} / {args.days[0]} days: {long / short:.2f}")
+
+
+if __name__ == "__main__":
+    main()

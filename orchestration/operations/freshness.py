@@ -1,0 +1,89 @@
+"""Freshness: every daily source is expected every day; a missing day warns (never blocks)."""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    asset_check,
+)
+
+from ingestion.loading import discover_files
+from ingestion.schemas import SOURCES, SourceSchema
+from orchestration.partitions import BUSINESS_TIMEZONE
+from orchestration.settings import SiyuSettings
+
+READY_HOUR = 8  # WeChat's data for a day is ready after 08:00 the next day
+
+
+def expected_latest_day(now: datetime, ready_hour: int = READY_HOUR) -> date:
+    """The newest business day whose files should have landed by `now`."""
+    local = now.astimezone(ZoneInfo(BUSINESS_TIMEZONE))
+    lag = 1 if local.hour >= ready_hour else 2
+    return local.date() - timedelta(days=lag)
+
+
+def missing_days(present: set[date], expected_latest: date) -> list[date]:
+    """Days without a file from the first landed day up to `expected_latest`."""
+    if not present:
+        return [expected_latest]
+    day, missing = min(present), []
+    while day <= expected_latest:
+        if day not in present:
+            missing.append(day)
+        day += timedelta(days=1)
+    return missing
+
+
+def freshness_result(schema: SourceSchema, landing_dir: Path, now: datetime) -> AssetCheckResult:
+    present = {
+        landed.file_date
+        for landed in discover_files(landing_dir, schema)
+        if landed.file_date is not None
+    }
+    expected = expected_latest_day(now)
+    missing = missing_days(present, expected)
+    latest = max(present).isoformat() if present else "none"
+    shown = ", ".join(day.isoformat() for day in missing[:10])
+    more = f" (+{len(missing) - 10} more)" if len(missing) > 10 else ""
+    return AssetCheckResult(
+        passed=not missing,
+        severity=AssetCheckSeverity.WARN,
+        description=(
+            f"{schema.name}: up to date (latest {latest})"
+            if not missing
+            else f"{schema.name}: {len(missing)} day(s) missing: {shown}{more} "
+            f"(latest landed {latest}, expected up to {expected.isoformat()})"
+        ),
+        metadata={
+            "latest_landed_day": latest,
+            "expected_latest_day": expected.isoformat(),
+            "missing_days": [day.isoformat() for day in missing],
+        },
+    )
+
+
+def build_freshness_check(schema: SourceSchema) -> AssetChecksDefinition:
+    @asset_check(
+        asset=AssetKey(["raw", schema.name]),
+        name="freshness",
+        blocking=False,
+        description=(
+            f"Expects a {schema.path_glob} file for every day up to yesterday (after "
+            f"{READY_HOUR}:00 {BUSINESS_TIMEZONE}); warns about missing days."
+        ),
+    )
+    def freshness(context: AssetCheckExecutionContext, siyu: SiyuSettings) -> AssetCheckResult:
+        return freshness_result(schema, Path(siyu.landing_dir), datetime.now(tz=ZoneInfo("UTC")))
+
+    return freshness
+
+
+freshness_checks: list[AssetChecksDefinition] = [
+    build_freshness_check(schema) for schema in SOURCES if schema.dated
+]

@@ -1,0 +1,113 @@
+"""A sensor that notices newly landed or re-landed files and requests a refresh of their days."""
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
+
+from ingestion.loading import discover_files
+from ingestion.schemas import SOURCES
+from orchestration.jobs import refresh_job
+from orchestration.partitions import FIRST_PARTITION, partition_key_range_tags
+from orchestration.settings import SiyuSettings
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scan_landing(landing_dir: Path, previous: dict[str, list]) -> dict[str, list]:
+    """{relative path: [mtime_ns, size, sha256]}; a file is re-hashed only when its mtime or
+    size changed since the previous scan."""
+    seen: dict[str, list] = {}
+    for schema in SOURCES:
+        for landed in discover_files(landing_dir, schema):
+            stat = landed.path.stat()
+            old = previous.get(landed.relative_path)
+            if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
+                seen[landed.relative_path] = old
+            else:
+                seen[landed.relative_path] = [
+                    stat.st_mtime_ns,
+                    stat.st_size,
+                    file_hash(landed.path),
+                ]
+    return seen
+
+
+def changed_days(
+    previous: dict[str, list], current: dict[str, list], landing_dir: Path
+) -> tuple[list[date], bool]:
+    """Business days whose files are new or changed (by content), and whether an undated
+    whole file (channel registry, commission rules) changed."""
+    days: set[date] = set()
+    whole_file_changed = False
+    dated = {
+        landed.relative_path: landed.file_date
+        for schema in SOURCES
+        for landed in discover_files(landing_dir, schema)
+    }
+    for path, (_, _, digest) in current.items():
+        if path in previous and previous[path][2] == digest:
+            continue
+        file_day = dated.get(path)
+        if file_day is None:
+            whole_file_changed = True
+        else:
+            days.add(file_day)
+    return sorted(days), whole_file_changed
+
+
+def landing_run_request(
+    days: list[date], whole_file_changed: bool, run_key: str, latest_day: date | None
+) -> RunRequest | None:
+    """One run over the changed days (single-run backfill); a changed whole file alone
+    refreshes the latest day, which rebuilds the marts."""
+    first = date.fromisoformat(FIRST_PARTITION)
+    days = [d for d in days if d >= first]
+    if not days and whole_file_changed and latest_day is not None:
+        days = [latest_day]
+    if not days:
+        return None
+    if len(days) == 1:
+        return RunRequest(run_key=run_key, partition_key=days[0].isoformat())
+    return RunRequest(run_key=run_key, tags=partition_key_range_tags(days[0], days[-1]))
+
+
+@sensor(
+    job=refresh_job,
+    minimum_interval_seconds=300,
+    description=(
+        "Notices newly landed or re-landed files (by path and content hash, kept in the cursor) "
+        "and requests one refresh run covering the affected business days."
+    ),
+)
+def landing_sensor(context: SensorEvaluationContext, siyu: SiyuSettings):  # noqa: ANN201
+    landing_dir = Path(siyu.landing_dir)
+    if not landing_dir.is_dir():
+        return SkipReason(f"the landing folder {landing_dir} does not exist")
+    previous: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
+    current = scan_landing(landing_dir, previous)
+    days, whole_file_changed = changed_days(previous, current, landing_dir)
+    context.update_cursor(json.dumps(current, sort_keys=True))
+    dated_days = sorted(
+        {
+            landed.file_date
+            for schema in SOURCES
+            for landed in discover_files(landing_dir, schema)
+            if landed.file_date is not None
+        }
+    )
+    digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
+    request = landing_run_request(
+        days, whole_file_changed, f"landing-{digest}", dated_days[-1] if dated_days else None
+    )
+    if request is None:
+        return SkipReason("no new or changed files in the landing folder")
+    return request

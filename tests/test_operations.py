@@ -1,0 +1,100 @@
+"""Schedule, sensor and freshness logic, with Dagster's test APIs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dagster import RunRequest, SkipReason, build_schedule_context, build_sensor_context
+
+from ingestion.schemas import MALL_ORDERS
+from orchestration.operations.freshness import expected_latest_day, freshness_result, missing_days
+from orchestration.operations.schedules import daily_refresh_schedule
+from orchestration.operations.sensors import landing_sensor
+from orchestration.settings import SiyuSettings
+from tests.conftest import FIXTURE_LANDING
+
+
+def test_schedule_refreshes_yesterday_at_six_in_shanghai() -> None:
+    assert daily_refresh_schedule.cron_schedule == "0 6 * * *"
+    assert daily_refresh_schedule.execution_timezone == "Asia/Shanghai"
+    # 2026-11-22 06:00 in Shanghai is 2026-11-21 22:00 UTC
+    context = build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
+    )
+    requests = list(daily_refresh_schedule.evaluate_tick(context).run_requests or [])
+    assert [r.partition_key for r in requests] == ["2026-11-21"]
+
+
+def settings_for(landing: Path) -> SiyuSettings:
+    return SiyuSettings(landing_dir=str(landing), warehouse_path="unused", work_db_path="unused")
+
+
+def evaluate(landing: Path, cursor: str | None) -> tuple[RunRequest | SkipReason, str | None]:
+    context = build_sensor_context(cursor=cursor, resources={"siyu": settings_for(landing)})
+    result = landing_sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_requests_one_run_for_new_and_relanded_files(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    first, cursor = evaluate(landing, None)
+    assert isinstance(first, RunRequest)
+    assert first.tags["dagster/asset_partition_range_start"] == "2026-10-30"
+    assert first.tags["dagster/asset_partition_range_end"] == "2026-11-03"
+    assert len(json.loads(cursor)) == len([p for p in landing.rglob("*") if p.is_file()])
+
+    unchanged, cursor = evaluate(landing, cursor)
+    assert isinstance(unchanged, SkipReason)
+
+    orders = landing / "mall" / "orders" / "2026-11-01.csv"
+    orders.touch()  # same content: not a change
+    touched, cursor = evaluate(landing, cursor)
+    assert isinstance(touched, SkipReason)
+
+    orders.write_text(orders.read_text() + "\n")  # re-landed with other bytes
+    (landing / "mall" / "visits" / "2026-11-04.csv").write_text(
+        "session_id,user_id,started_at,channel_code,page_views\n"
+    )
+    changed, cursor = evaluate(landing, cursor)
+    assert isinstance(changed, RunRequest)
+    assert changed.tags["dagster/asset_partition_range_start"] == "2026-11-01"
+    assert changed.tags["dagster/asset_partition_range_end"] == "2026-11-04"
+
+    (landing / "channels" / "channels.csv").write_bytes(
+        b"channel_code,channel_name,platform,launched_on\nqr,QR,offline_qr,\n"
+    )
+    registry, _ = evaluate(landing, cursor)
+    assert isinstance(registry, RunRequest)
+    assert registry.partition_key == "2026-11-04"  # the latest day, which rebuilds the marts
+
+
+def test_sensor_skips_without_a_landing_folder(tmp_path: Path) -> None:
+    result, _ = evaluate(tmp_path / "nowhere", None)
+    assert isinstance(result, SkipReason)
+
+
+def test_expected_latest_day_waits_for_eight_o_clock() -> None:
+    # 07:59 in Shanghai: yesterday's WeChat data is not ready yet
+    assert expected_latest_day(datetime(2026, 11, 21, 23, 59, tzinfo=UTC)) == date(2026, 11, 20)
+    assert expected_latest_day(datetime(2026, 11, 22, 0, 0, tzinfo=UTC)) == date(2026, 11, 21)
+
+
+def test_missing_days() -> None:
+    present = {date(2026, 11, 1), date(2026, 11, 3)}
+    assert missing_days(present, date(2026, 11, 4)) == [date(2026, 11, 2), date(2026, 11, 4)]
+    assert missing_days(set(), date(2026, 11, 4)) == [date(2026, 11, 4)]
+
+
+def test_freshness_warns_about_missing_days(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    result = freshness_result(MALL_ORDERS, landing, datetime(2026, 11, 4, 1, 0, tzinfo=UTC))
+    assert result.passed is False
+    assert result.severity.value == "WARN"
+    assert result.description.startswith("mall_orders: 1 day(s) missing: 2026-11-03")
+    fresh = freshness_result(MALL_ORDERS, landing, datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+    assert fresh.passed is True

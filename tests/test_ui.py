@@ -1,0 +1,102 @@
+"""`siyu ui` starts the Dagster UI with this code location; its GraphQL API shows the graph."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    assetChecksOrError { ... on AssetChecks { checks { name } } }
+  }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes { schedules { name cronSchedule executionTimezone } sensors { name } }
+    }
+  }
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) -> None:
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+    environment |= {"DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "ui",
+            "--port",
+            str(port),
+            "--landing",
+            str(tmp_path / "landing"),
+            "--warehouse",
+            str(tmp_path / "w" / "s.duckdb"),
+        ],
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        data = None
+        while time.monotonic() < deadline and data is None:
+            try:
+                data = graphql(port, QUERY)
+                if not data.get("assetNodes"):
+                    data = None
+                    time.sleep(2)
+            except OSError:
+                time.sleep(2)
+        assert data is not None, "the Dagster UI did not answer within 3 minutes"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    keys = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
+    assert {"raw/mall_orders", "marts/kpi_scorecard", "serving/siyu_warehouse"} <= keys
+    checks = {
+        ("/".join(node["assetKey"]["path"]), check["name"])
+        for node in data["assetNodes"]
+        for check in (node["assetChecksOrError"] or {}).get("checks", [])
+    }
+    assert ("raw/mall_orders", "quality_gate") in checks
+    assert ("raw/mall_orders", "freshness") in checks
+    assert ("marts/average_order_value", "assert_gmv_reconciles_with_paid_orders") in checks
+    repository = data["repositoriesOrError"]["nodes"][0]
+    assert repository["schedules"] == [
+        {"name": "daily_refresh", "cronSchedule": "0 6 * * *", "executionTimezone": "Asia/Shanghai"}
+    ]
+    assert [sensor["name"] for sensor in repository["sensors"]] == ["landing_sensor"]
+    assert (tmp_path / "dagster_home" / "dagster.yaml").read_text().count("limit: 1") == 1
