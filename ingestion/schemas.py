@@ -104,9 +104,9 @@ class SourceSchema:
     unique_scope: Literal["all", "file"] = "all"
     # pairs (a, b) where a must be <= b, checked on every row
     not_greater_than: tuple[tuple[str, str], ...] = ()
-    # GX and documentation: batch-level expectations
-    row_cardinality: str = ""
     extra_rules: tuple[str, ...] = field(default=())
+    # a new file is expected at least every this many days (freshness check)
+    expected_every_days: int = 1
 
     @property
     def raw_table(self) -> str:
@@ -319,6 +319,7 @@ DISTRIBUTOR_ROSTER = SourceSchema(
     path_glob="distributors/roster/*.csv",
     dated=True,
     description="Full snapshot of all distributors as of the file date.",
+    expected_every_days=7,
     columns=(
         Column("distributor_id", "id", "Distributor id."),
         Column("name", "text", "Distributor name.", nullable=True),

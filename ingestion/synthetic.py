@@ -88,6 +88,9 @@ class GeneratorSettings:
     scale: float = 1.0
     seed: int = 7
     start: date = DEFAULT_START
+    # share of order and visit rows written dirty (bad timestamp, unknown status, negative
+    # amount, missing key), to show the quarantine; 0 = clean data
+    dirty_share: float = 0.0
 
 
 @dataclass
@@ -144,6 +147,42 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     """String ids with leading zeros, e.g. _ids("S", [7], 4) -> ["S0007"]."""
     padded = pl.Series(np.asarray(numbers, dtype=np.int64)).cast(pl.String).str.zfill(width)
     return (prefix + padded).to_numpy().astype(object)
+
+
+DIRT = {
+    # column: (value, ...) written into a dirty row
+    "mall_orders": [
+        ("updated_at", "yesterday"),
+        ("status", "lost_in_transit"),
+        ("gross_amount", "-1.00"),
+        ("order_id", ""),
+    ],
+    "mall_visits": [
+        ("started_at", "2026-13-45 25:61:00"),
+        ("session_id", ""),
+        ("page_views", "-3"),
+    ],
+}
+
+
+def make_dirty(frame: pl.DataFrame, source: str, share: float, seed: int) -> pl.DataFrame:
+    """Spoil about `share` of the rows, each with one of the source's kinds of dirt."""
+    if share <= 0 or frame.is_empty():
+        return frame
+    rng = np.random.default_rng(seed)
+    dirty = rng.random(frame.height) < share
+    if not dirty.any():
+        return frame
+    kinds = DIRT[source]
+    kind = rng.integers(0, len(kinds), size=frame.height)
+    text = frame.with_columns(pl.all().cast(pl.String))
+    return text.with_columns(
+        pl.when(pl.Series(dirty & (kind == i)))
+        .then(pl.lit(value))
+        .otherwise(pl.col(column))
+        .alias(column)
+        for i, (column, value) in enumerate(kinds)
+    )
 
 
 def _write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8") -> None:
@@ -350,7 +389,13 @@ class _Generator:
             schema_overrides={"user_id": pl.String, "channel_code": pl.String},
         )
         duplicates = frame.sample(n=min(3, frame.height), seed=self.s.seed + day_index)
-        self.csv(pl.concat([frame, duplicates]), f"mall/visits/{day.isoformat()}.csv")
+        rows = make_dirty(
+            pl.concat([frame, duplicates]),
+            "mall_visits",
+            self.s.dirty_share,
+            self.s.seed * 1000 + day_index,
+        )
+        self.csv(rows, f"mall/visits/{day.isoformat()}.csv")
         return users, channels
 
     def make_orders(
@@ -487,6 +532,9 @@ class _Generator:
         ).select(columns)
         if frame.height > 10:  # the mall exports an order twice now and then
             frame = pl.concat([frame, frame.head(2)])
+        frame = make_dirty(
+            frame, "mall_orders", self.s.dirty_share, self.s.seed * 1000 + day.toordinal()
+        )
         self.csv(frame, f"mall/orders/{day.isoformat()}.csv")
 
     def write_spend(self, day: date, day_index: int) -> None:

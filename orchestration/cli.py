@@ -374,6 +374,7 @@ def command_generate(args: argparse.Namespace) -> int:
             scale=args.scale,
             seed=args.seed,
             start=args.start or DEFAULT_START,
+            dirty_share=args.dirty_share,
         )
     )
     print(
@@ -409,8 +410,16 @@ def command_demo(args: argparse.Namespace) -> int:
     if landing_zone_is_present(landing):
         print(f"Using the landing zone in {landing}")
     else:
+        from datetime import UTC, datetime, timedelta
+
+        from orchestration.partitions import last_complete_day
+
+        # the sample ends yesterday in the business time zone, like a live landing zone
+        start = last_complete_day(datetime.now(tz=UTC)) - timedelta(days=DEMO_DAYS - 1)
         summary = generate_landing_zone(
-            GeneratorSettings(out=landing, days=DEMO_DAYS, scale=DEMO_SCALE, seed=DEMO_SEED)
+            GeneratorSettings(
+                out=landing, days=DEMO_DAYS, scale=DEMO_SCALE, seed=DEMO_SEED, start=start
+            )
         )
         print(
             f"Generated a sample landing zone: {summary.files} files, {summary.rows} rows, "
@@ -485,6 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--scale", type=float, default=1.0)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--start", type=_parse_date, help="first day (default 2026-08-01)")
+    generate.add_argument(
+        "--dirty-share",
+        type=float,
+        default=0.0,
+        help="share of order and visit rows written dirty, to see the quarantine (e.g. 0.01)",
+    )
     generate.set_defaults(handler=command_generate)
 
     ui = commands.add_parser("ui", help="start the Dagster UI for this project")

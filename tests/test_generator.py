@@ -78,3 +78,25 @@ def test_realistic_shape(landing: Path) -> None:
     raw = (landing / "channels" / "channels.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")  # saved by Excel on Chinese Windows: GBK
+
+
+def test_dirty_rows_when_asked_are_quarantined_with_reasons(tmp_path: Path) -> None:
+    from ingestion.schemas import MALL_ORDERS, MALL_VISITS
+
+    generate_landing_zone(
+        GeneratorSettings(
+            out=tmp_path, days=3, scale=0.05, seed=5, start=date(2026, 9, 1), dirty_share=0.02
+        )
+    )
+    reasons: list[str] = []
+    landed = rejected = 0
+    for schema in (MALL_ORDERS, MALL_VISITS):
+        for path in sorted(tmp_path.glob(schema.path_glob)):
+            batch = parse_file_bytes(path.read_bytes(), schema, "Asia/Shanghai")
+            landed += batch.rows_landed
+            rejected += batch.rejected.height
+            reasons += batch.rejected["_reason"].to_list()
+    assert 0.005 < rejected / landed < 0.05
+    text = " | ".join(reasons)
+    for expected in ("is not an ISO 8601 timestamp", "is not one of", "is negative", "is missing"):
+        assert expected in text

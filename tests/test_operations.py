@@ -98,3 +98,14 @@ def test_freshness_warns_about_missing_days(tmp_path: Path) -> None:
     assert result.description.startswith("mall_orders: 1 day(s) missing: 2026-11-03")
     fresh = freshness_result(MALL_ORDERS, landing, datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
     assert fresh.passed is True
+
+
+def test_roster_snapshots_are_expected_weekly(tmp_path: Path) -> None:
+    from ingestion.schemas import DISTRIBUTOR_ROSTER
+
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)  # snapshots of 2026-10-30 and 2026-11-01
+    week_later = datetime(2026, 11, 8, 1, 0, tzinfo=UTC)  # expects up to 11-07
+    assert freshness_result(DISTRIBUTOR_ROSTER, landing, week_later).passed is True
+    too_old = datetime(2026, 11, 9, 1, 0, tzinfo=UTC)  # expects a snapshot since 11-02
+    assert freshness_result(DISTRIBUTOR_ROSTER, landing, too_old).passed is False

@@ -47,7 +47,13 @@ def freshness_result(schema: SourceSchema, landing_dir: Path, now: datetime) -> 
         if landed.file_date is not None
     }
     expected = expected_latest_day(now)
-    missing = missing_days(present, expected)
+    if schema.expected_every_days > 1:
+        # snapshots: only the age of the newest one matters
+        oldest_allowed = expected - timedelta(days=schema.expected_every_days - 1)
+        newest = max(present) if present else None
+        missing = [] if newest is not None and newest >= oldest_allowed else [expected]
+    else:
+        missing = missing_days(present, expected)
     latest = max(present).isoformat() if present else "none"
     shown = ", ".join(day.isoformat() for day in missing[:10])
     more = f" (+{len(missing) - 10} more)" if len(missing) > 10 else ""
@@ -74,8 +80,8 @@ def build_freshness_check(schema: SourceSchema) -> AssetChecksDefinition:
         name="freshness",
         blocking=False,
         description=(
-            f"Expects a {schema.path_glob} file for every day up to yesterday (after "
-            f"{READY_HOUR}:00 {BUSINESS_TIMEZONE}); warns about missing days."
+            f"Expects a {schema.path_glob} file every {schema.expected_every_days} day(s) up to "
+            f"yesterday (after {READY_HOUR}:00 {BUSINESS_TIMEZONE}); warns about missing days."
         ),
     )
     def freshness(context: AssetCheckExecutionContext, siyu: SiyuSettings) -> AssetCheckResult:
