@@ -55,16 +55,14 @@ VOLUME = "volume"
 
 def gate_check_results(gate: SourceGateResult, volume_blocking: bool) -> list[AssetCheckResult]:
     """The blocking quality gate and the (by default) non-blocking volume check of a source."""
-    suites = {name: outcome for name, outcome in gate.suites.items()}
-    gate_messages = gate.gate_messages
-    volume_messages = [m for m in gate.warning_messages]
+    gate_messages, volume_messages = gate.gate_messages, gate.warning_messages
     return [
         AssetCheckResult(
             check_name=QUALITY_GATE,
             passed=not gate_messages,
             severity=AssetCheckSeverity.ERROR,
             description="; ".join(gate_messages[:10]) or "every expectation met",
-            metadata={"failures": gate_messages, "great_expectations": suites},
+            metadata={"failures": gate_messages, "great_expectations": gate.suites},
         ),
         AssetCheckResult(
             check_name=VOLUME,
