@@ -26,10 +26,6 @@ class SourceGateResult:
     warning_messages: list[str] = field(default_factory=list)
     suites: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    @property
-    def passed(self) -> bool:
-        return not self.gate_messages
-
 
 def _quarantine_examples(con: duckdb.DuckDBPyConnection, schema: SourceSchema, day: str) -> str:
     rows = con.execute(

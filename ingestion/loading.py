@@ -90,7 +90,6 @@ class SourceLoadReport:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rejected_files: list[tuple[str, str]] = field(default_factory=list)
-    rejected_rows_by_file: dict[str, int] = field(default_factory=dict)
     loaded_files: list[str] = field(default_factory=list)  # parsed in this run (not unchanged)
 
 
@@ -132,6 +131,16 @@ def discover_files(
         relative = path.relative_to(landing_dir).as_posix()
         files.append(LandedFile(schema, path, relative, file_date))
     return sorted(files, key=lambda f: (f.file_date or date.min, f.relative_path))
+
+
+def discover_landing(landing_dir: Path) -> list[LandedFile]:
+    """Every source's files in the landing folder (one walk for sensors and the CLI)."""
+    return [landed for schema in SOURCES for landed in discover_files(landing_dir, schema)]
+
+
+def landed_days(files: Iterable[LandedFile]) -> list[date]:
+    """The business days that have a daily file, oldest first."""
+    return sorted({landed.file_date for landed in files if landed.file_date is not None})
 
 
 def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
@@ -425,6 +434,4 @@ def load_source(
         report.rows_landed += landed_rows
         report.rows_loaded += loaded
         report.rows_rejected += rejected
-        if rejected:
-            report.rejected_rows_by_file[landed.relative_path] = rejected
     return report

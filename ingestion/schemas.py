@@ -6,7 +6,7 @@ derived from the objects in this module, so the three cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ColumnKind = Literal["id", "text", "timestamp", "date", "money", "count", "int", "rate", "enum"]
@@ -104,7 +104,6 @@ class SourceSchema:
     unique_scope: Literal["all", "file"] = "all"
     # pairs (a, b) where a must be <= b, checked on every row
     not_greater_than: tuple[tuple[str, str], ...] = ()
-    extra_rules: tuple[str, ...] = field(default=())
     # a new file is expected at least every this many days (freshness check)
     expected_every_days: int = 1
 
@@ -189,7 +188,6 @@ ARTICLE_TOTAL = SourceSchema(
         Column("add_to_fav_user", "count", "Users who added it to favourites (cumulative)."),
         Column("add_to_fav_count", "count", "Favourites (cumulative).", nullable=True),
     ),
-    extra_rules=("stat_date is between ref_date and ref_date + 6 days",),
 )
 
 MALL_USERS = SourceSchema(
@@ -268,7 +266,6 @@ MALL_ORDERS = SourceSchema(
         Column("updated_at", "timestamp", "Time of this export's change."),
     ),
     not_greater_than=(("refund_amount", "paid_amount"), ("discount_amount", "gross_amount")),
-    extra_rules=("paid orders: paid_amount = gross_amount − discount_amount",),
 )
 
 CHANNELS = SourceSchema(

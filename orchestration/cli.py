@@ -53,22 +53,6 @@ def raw_load_run_config(force_reload: bool = False) -> dict[str, object]:
     }
 
 
-def landing_days(landing_dir: Path) -> list[date]:
-    """Every business day that has a daily file in the landing folder."""
-    from ingestion.loading import discover_files
-    from ingestion.schemas import SOURCES
-
-    return sorted(
-        {
-            landed.file_date
-            for schema in SOURCES
-            if schema.dated
-            for landed in discover_files(landing_dir, schema)
-            if landed.file_date is not None
-        }
-    )
-
-
 def refresh_window(
     landing_dir: Path, start: date | None, end: date | None, today_last_day: date
 ) -> tuple[date, date]:
@@ -78,7 +62,9 @@ def refresh_window(
 
     first_partition = date.fromisoformat(FIRST_PARTITION)
     if start is None or end is None:
-        days = landing_days(landing_dir)
+        from ingestion.loading import discover_landing, landed_days
+
+        days = landed_days(discover_landing(landing_dir))
         if not days:
             raise ValueError(f"the landing folder {landing_dir} has no daily file")
         start, end = start or days[0], end or days[-1]

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from ingestion.loading import discover_files
-from ingestion.schemas import SOURCES
+from ingestion.loading import LandedFile, discover_landing, landed_days
 from orchestration.jobs import refresh_job
 from orchestration.partitions import FIRST_PARTITION, partition_key_range_tags
 from orchestration.settings import SiyuSettings
@@ -22,37 +21,28 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_landing(landing_dir: Path, previous: dict[str, list]) -> dict[str, list]:
+def scan_landing(files: list[LandedFile], previous: dict[str, list]) -> dict[str, list]:
     """{relative path: [mtime_ns, size, sha256]}; a file is re-hashed only when its mtime or
     size changed since the previous scan."""
     seen: dict[str, list] = {}
-    for schema in SOURCES:
-        for landed in discover_files(landing_dir, schema):
-            stat = landed.path.stat()
-            old = previous.get(landed.relative_path)
-            if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
-                seen[landed.relative_path] = old
-            else:
-                seen[landed.relative_path] = [
-                    stat.st_mtime_ns,
-                    stat.st_size,
-                    file_hash(landed.path),
-                ]
+    for landed in files:
+        stat = landed.path.stat()
+        old = previous.get(landed.relative_path)
+        if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
+            seen[landed.relative_path] = old
+        else:
+            seen[landed.relative_path] = [stat.st_mtime_ns, stat.st_size, file_hash(landed.path)]
     return seen
 
 
 def changed_days(
-    previous: dict[str, list], current: dict[str, list], landing_dir: Path
+    previous: dict[str, list], current: dict[str, list], files: list[LandedFile]
 ) -> tuple[list[date], bool]:
     """Business days whose files are new or changed (by content), and whether an undated
     whole file (channel registry, commission rules) changed."""
     days: set[date] = set()
     whole_file_changed = False
-    dated = {
-        landed.relative_path: landed.file_date
-        for schema in SOURCES
-        for landed in discover_files(landing_dir, schema)
-    }
+    dated = {landed.relative_path: landed.file_date for landed in files}
     for path, (_, _, digest) in current.items():
         if path in previous and previous[path][2] == digest:
             continue
@@ -93,17 +83,11 @@ def landing_sensor(context: SensorEvaluationContext, siyu: SiyuSettings):  # noq
     if not landing_dir.is_dir():
         return SkipReason(f"the landing folder {landing_dir} does not exist")
     previous: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
-    current = scan_landing(landing_dir, previous)
-    days, whole_file_changed = changed_days(previous, current, landing_dir)
+    files = discover_landing(landing_dir)
+    current = scan_landing(files, previous)
+    days, whole_file_changed = changed_days(previous, current, files)
     context.update_cursor(json.dumps(current, sort_keys=True))
-    dated_days = sorted(
-        {
-            landed.file_date
-            for schema in SOURCES
-            for landed in discover_files(landing_dir, schema)
-            if landed.file_date is not None
-        }
-    )
+    dated_days = landed_days(files)
     digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
     request = landing_run_request(
         days, whole_file_changed, f"landing-{digest}", dated_days[-1] if dated_days else None

@@ -9,27 +9,9 @@ registry as (
 
 ),
 
-users as (
+channel_codes as (
 
-    select * from {{ ref('stg_mall__users') }}
-
-),
-
-visits as (
-
-    select * from {{ ref('stg_mall__visits') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('stg_mall__orders') }}
-
-),
-
-spend as (
-
-    select * from {{ ref('stg_channels__spend') }}
+    select * from {{ ref('int_channel_codes_counted') }}
 
 ),
 
@@ -37,13 +19,7 @@ codes as (
 
     select channel_code from registry
     union
-    select channel_code from users
-    union
-    select channel_code from visits
-    union
-    select channel_code from orders
-    union
-    select channel_code from spend
+    select channel_code from channel_codes
     union
     select 'unknown' as channel_code
 

@@ -15,27 +15,9 @@ channels as (
 
 ),
 
-users as (
+channel_codes as (
 
-    select * from {{ ref('stg_mall__users') }}
-
-),
-
-visits as (
-
-    select * from {{ ref('stg_mall__visits') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('stg_mall__orders') }}
-
-),
-
-spend as (
-
-    select * from {{ ref('stg_channels__spend') }}
+    select * from {{ ref('int_channel_codes_counted') }}
 
 ),
 
@@ -61,44 +43,16 @@ missing_rules as (
 
 ),
 
-channel_uses as (
-
-    select
-        'mall_users' as source_name,
-        file_date as warning_date,
-        channel_code
-    from users
-    union all
-    select
-        'mall_visits' as source_name,
-        file_date as warning_date,
-        channel_code
-    from visits
-    union all
-    select
-        'mall_orders' as source_name,
-        file_date as warning_date,
-        channel_code
-    from orders
-    union all
-    select
-        'channels_spend' as source_name,
-        file_date as warning_date,
-        channel_code
-    from spend
-
-),
-
 unknown_channels as (
 
     select
-        channel_uses.source_name,
-        channel_uses.warning_date,
+        channel_codes.source_name,
+        channel_codes.file_date as warning_date,
         'channel code missing from the channel registry' as warning,
-        channel_uses.channel_code as value,
-        count(*) as affected_rows
-    from channel_uses
-    inner join unregistered on channel_uses.channel_code = unregistered.channel_code
+        channel_codes.channel_code as value,
+        sum(channel_codes.uses) as affected_rows
+    from channel_codes
+    inner join unregistered on channel_codes.channel_code = unregistered.channel_code
     group by all
 
 ),

@@ -1,0 +1,69 @@
+-- How often each channel code is used, per source and file date: one scan of the four sources
+-- that carry channel codes, shared by the channel enumeration and the data-quality warnings.
+with
+
+users as (
+
+    select * from {{ ref('stg_mall__users') }}
+
+),
+
+visits as (
+
+    select * from {{ ref('stg_mall__visits') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_mall__orders') }}
+
+),
+
+spend as (
+
+    select * from {{ ref('stg_channels__spend') }}
+
+),
+
+uses as (
+
+    select
+        'mall_users' as source_name,
+        file_date,
+        channel_code
+    from users
+    union all
+    select
+        'mall_visits' as source_name,
+        file_date,
+        channel_code
+    from visits
+    union all
+    select
+        'mall_orders' as source_name,
+        file_date,
+        channel_code
+    from orders
+    union all
+    select
+        'channels_spend' as source_name,
+        file_date,
+        channel_code
+    from spend
+
+),
+
+final as (
+
+    select
+        source_name,
+        file_date,
+        channel_code,
+        count(*) as uses
+    from uses
+    group by source_name, file_date, channel_code
+
+)
+
+select * from final
