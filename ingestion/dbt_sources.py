@@ -31,6 +31,24 @@ LANDED_FILES_TABLE = {
 }
 
 
+PENDING_CHANGES_TABLE = {
+    "name": "pending_changes",
+    "identifier": "pending_changes",
+    "description": (
+        "The loader's change log since the last complete dbt build: file dates, entity ids and "
+        "event instants of raw rows loaded or removed. Incremental models recompute these."
+    ),
+    "meta": {"dagster": {"asset_key": ["raw", "pending_changes"]}},
+    "columns": [
+        {"name": "source", "data_type": "varchar"},
+        {"name": "file_date", "data_type": "date"},
+        {"name": "entity_key", "data_type": "varchar", "description": "e.g. an order_id"},
+        {"name": "event_at", "data_type": "timestamptz", "description": "e.g. a paid_at"},
+        {"name": "noted_at", "data_type": "timestamptz"},
+    ],
+}
+
+
 def _column_entry(name: str, data_type: str, description: str) -> dict:
     # no dbt tests on sources: the raw data is gated by the Great Expectations suites built from
     # the same schema (expectations/suites.py), which run before dbt does
@@ -58,7 +76,7 @@ def source_table(schema: SourceSchema) -> dict:
 
 def render_sources_yml(system: str) -> str:
     if system == "landing":
-        tables = [LANDED_FILES_TABLE]
+        tables = [LANDED_FILES_TABLE, PENDING_CHANGES_TABLE]
         description = "Bookkeeping of the loader: every landed file and what became of it."
     else:
         tables = [source_table(schema) for schema in SOURCES if schema.system == system]

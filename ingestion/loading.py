@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,6 +45,19 @@ create table if not exists raw.landed_files (
     rows_rejected bigint not null,
     loaded_at timestamptz not null,
     primary key (source, file)
+)
+"""
+
+# The change log: what the raw tables gained or lost since the last complete dbt build. The
+# incremental models recompute exactly the entities and business dates named here; the dbt
+# asset empties it once a build of every model has succeeded (a failed build keeps it).
+PENDING_CHANGES_DDL = """
+create table if not exists raw.pending_changes (
+    source varchar not null,
+    file_date date,
+    entity_key varchar,
+    event_at timestamptz,
+    noted_at timestamptz not null
 )
 """
 
@@ -105,6 +118,7 @@ def ensure_working_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SOURCES:
         con.execute(raw_table_ddl(schema))
     con.execute(LANDED_FILES_DDL)
+    con.execute(PENDING_CHANGES_DDL)
     con.execute(REJECTED_ROWS_DDL)
     con.execute(REJECTED_FILES_DDL)
 
@@ -151,7 +165,64 @@ def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
     return digest.hexdigest()
 
 
+def note_changed_rows(
+    con: duckdb.DuckDBPyConnection,
+    schema: SourceSchema,
+    rows_where: str,
+    parameters: list[object],
+) -> None:
+    """Write to the change log what rows of `schema.raw_table` matching `rows_where` (about to
+    be deleted, or just inserted) may change downstream: their file dates, their entities, and
+    the instants of every row of those entities (an order's old current state may sit in
+    another file: its paid and refund dates must be recomputed too)."""
+    table = schema.raw_table
+    con.execute(
+        f"insert into raw.pending_changes select distinct ?, _file_date, null, null, now() "
+        f"from {table} as changed where {rows_where}",
+        [schema.name, *parameters],
+    )
+    if schema.change_key is None:
+        return
+    key = schema.change_key
+    con.execute(
+        f"create or replace temp table changed_keys as select distinct {key} as entity_key "
+        f"from {table} as changed where {rows_where}",
+        parameters,
+    )
+    con.execute(
+        "insert into raw.pending_changes select ?, null, entity_key, null, now() from changed_keys",
+        [schema.name],
+    )
+    if schema.change_instants:
+        instants = ", ".join(schema.change_instants)
+        con.execute(
+            f"""
+            insert into raw.pending_changes
+            select distinct ?, null, null, event_at, now()
+            from (
+                select unnest([{instants}]) as event_at
+                from {table}
+                where {key} in (select entity_key from changed_keys)
+            )
+            where event_at is not null
+            """,
+            [schema.name],
+        )
+    con.execute("drop table changed_keys")
+
+
+def forget_pending_changes(con: duckdb.DuckDBPyConnection, noted_before: datetime) -> int:
+    """Empty the change log up to a complete, successful dbt build that began at
+    `noted_before`. Returns how many entries were forgotten."""
+    ensure_working_schema(con)
+    forgotten = con.execute(
+        "delete from raw.pending_changes where noted_at < ?", [noted_before]
+    ).fetchone()
+    return int(forgotten[0]) if forgotten else 0
+
+
 def _delete_file_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema, file: str) -> None:
+    note_changed_rows(con, schema, "changed._file = ?", [file])
     con.execute(f"delete from {schema.raw_table} where _file = ?", [file])
     con.execute(
         "delete from quarantine.rejected_rows where source = ? and file = ?", [schema.name, file]
@@ -288,6 +359,13 @@ def _settle_cross_file_conflicts(con: duckdb.DuckDBPyConnection, landed: LandedF
         """,
         {"source": schema.name, "reason": reason},
     )
+    note_changed_rows(
+        con,
+        schema,
+        "exists (select 1 from conflict_losers as l "
+        "where l.file = changed._file and l._row_number = changed._row_number)",
+        [],
+    )
     con.execute(
         f"""
         delete from {schema.raw_table} as r
@@ -352,6 +430,7 @@ def load_file(
             con.execute("commit")
             return "rejected", 0, 0, 0, reason
         _insert_rows(con, landed, batch.good, pii_salt)
+        note_changed_rows(con, landed.source, "changed._file = ?", [landed.relative_path])
         _insert_rejected_rows(con, landed, batch.rejected)
         rejected = batch.rejected.height
         _record_manifest(

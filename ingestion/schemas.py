@@ -106,6 +106,11 @@ class SourceSchema:
     not_greater_than: tuple[tuple[str, str], ...] = ()
     # a new file is expected at least every this many days (freshness check)
     expected_every_days: int = 1
+    # what the change log records of rows that are loaded or removed, so incremental models
+    # know which entities and business dates to recompute: the entity id, and the instants
+    # whose business date a changed row moves (of every row of the entity, old and new)
+    change_key: str | None = None
+    change_instants: tuple[str, ...] = ()
 
     @property
     def raw_table(self) -> str:
@@ -213,6 +218,8 @@ MALL_USERS = SourceSchema(
         ),
         Column("city", "text", "City.", nullable=True),
     ),
+    change_key="user_id",
+    change_instants=("registered_at",),
 )
 
 MALL_VISITS = SourceSchema(
@@ -234,6 +241,8 @@ MALL_VISITS = SourceSchema(
         Column("page_views", "count", "Pages viewed in the session.", nullable=True),
     ),
     unique_key=("session_id",),
+    change_key="session_id",
+    change_instants=("started_at",),
 )
 
 MALL_ORDERS = SourceSchema(
@@ -266,6 +275,8 @@ MALL_ORDERS = SourceSchema(
         Column("updated_at", "timestamp", "Time of this export's change."),
     ),
     not_greater_than=(("refund_amount", "paid_amount"), ("discount_amount", "gross_amount")),
+    change_key="order_id",
+    change_instants=("paid_at", "refunded_at"),
 )
 
 CHANNELS = SourceSchema(

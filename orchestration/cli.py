@@ -41,14 +41,18 @@ def dagster_home_for(settings: RunSettings, environment: dict[str, str]) -> Path
     return Path(settings.warehouse_path).parent.parent / "dagster_home"
 
 
-def raw_load_run_config(force_reload: bool = False) -> dict[str, object]:
+def raw_load_run_config(
+    force_reload: bool = False, full_refresh: bool = False
+) -> dict[str, object]:
     """Run config of the refresh job (the partitions say which days)."""
     from ingestion.schemas import SOURCES
 
+    ops: dict[str, object] = {
+        f"raw__{schema.name}": {"config": {"force_reload": force_reload}} for schema in SOURCES
+    }
+    ops["siyu_dbt_models"] = {"config": {"full_refresh": full_refresh}}
     return {
-        "ops": {
-            f"raw__{schema.name}": {"config": {"force_reload": force_reload}} for schema in SOURCES
-        },
+        "ops": ops,
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
 
@@ -168,6 +172,7 @@ def run_refresh(
     end: date | None = None,
     force_reload: bool = False,
     instance: object | None = None,
+    full_refresh: bool = False,
 ) -> RefreshOutcome:
     """Run the refresh job in-process for the business days [start, end] (all landed days when
     unset): one partition, or one run over a partition range (single-run backfill)."""
@@ -205,7 +210,7 @@ def run_refresh(
             # dbt's progress lines go to the log file; warnings and errors still reach stderr
             with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
                 result = job.execute_in_process(
-                    run_config=raw_load_run_config(force_reload),
+                    run_config=raw_load_run_config(force_reload, full_refresh),
                     instance=instance,  # type: ignore[arg-type]
                     raise_on_error=False,
                     **partition,  # type: ignore[arg-type]
@@ -379,7 +384,9 @@ def command_refresh(args: argparse.Namespace) -> int:
     if not Path(settings.landing_dir).is_dir():
         print(f"error: the landing folder {settings.landing_dir} does not exist", file=sys.stderr)
         return 2
-    outcome = run_refresh(settings, start, end, force_reload=args.force_reload)
+    outcome = run_refresh(
+        settings, start, end, force_reload=args.force_reload, full_refresh=args.full_refresh
+    )
     _print_outcome(outcome)
     return 0 if outcome.success else 1
 
@@ -471,6 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--end", type=_parse_date, help="last day of a range")
     refresh.add_argument(
         "--force-reload", action="store_true", help="re-parse files even when unchanged"
+    )
+    refresh.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from the whole history",
     )
     refresh.set_defaults(handler=command_refresh)
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingestion.schemas import SOURCES
 from orchestration.cli import raw_load_run_config, refresh_window
 from orchestration.settings import default_work_db_path, resolve_settings
+from orchestration.transform.build_state import (
+    needs_full_refresh,
+    project_fingerprint,
+    record_complete_build,
+)
 from orchestration.transform.cli_args import DbtVars, dbt_build_args
 
 
@@ -41,9 +47,37 @@ def test_dbt_build_args() -> None:
 
 
 def test_raw_load_run_config_covers_every_raw_asset() -> None:
-    config = raw_load_run_config(force_reload=True)
-    assert set(config["ops"]) == {f"raw__{s.name}" for s in SOURCES}
+    config = raw_load_run_config(force_reload=True, full_refresh=True)
+    assert set(config["ops"]) == {f"raw__{s.name}" for s in SOURCES} | {"siyu_dbt_models"}
     assert config["ops"]["raw__mall_orders"]["config"] == {"force_reload": True}
+    assert config["ops"]["siyu_dbt_models"]["config"] == {"full_refresh": True}
+
+
+def test_a_changed_dbt_project_forces_a_full_refresh(tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: siyu\n")
+    model = project / "models" / "int_orders_aggregated.sql"
+    model.write_text("select 1 as date_day\n")
+    fingerprint = project_fingerprint(project)
+    (project / "README.md").write_text("docs do not change tables\n")
+    assert project_fingerprint(project) == fingerprint
+    model.write_text("select 2 as date_day\n")
+    assert project_fingerprint(project) != fingerprint
+
+    with duckdb.connect(":memory:") as con:
+        assert needs_full_refresh(con, fingerprint)  # nothing built yet
+        con.execute(
+            "insert into raw.pending_changes values ('mall_orders', null, 'O1', null, ?)",
+            [datetime(2026, 11, 2, tzinfo=UTC)],
+        )
+        applied = record_complete_build(
+            con, fingerprint, datetime(2026, 11, 3, tzinfo=UTC), full_refresh=True
+        )
+        assert applied == 1
+        assert con.execute("select count(*) from raw.pending_changes").fetchone()[0] == 0
+        assert not needs_full_refresh(con, fingerprint)
+        assert needs_full_refresh(con, project_fingerprint(project))
 
 
 def test_refresh_window(tmp_path: Path) -> None:

@@ -1,36 +1,39 @@
 {#-
-    Daily aggregates shared by the whole-business marts and their `_by_channel` twins, so the
-    two grains cannot drift apart. `relation` is a CTE name; with `by_channel` the rows are per
-    (date_day, channel_code).
+    Daily figures shared by the whole-business marts and their `_by_channel` twins, read from the
+    compact daily aggregates (int_visits_aggregated, int_orders_aggregated), whose rows with
+    channel_code NULL hold the all-channels figures. `relation` is a CTE name over one of them;
+    with `by_channel` the rows are per (date_day, channel_code).
 -#}
+{% macro channel_grain(by_channel) -%}
+    channel_code is {% if by_channel %}not {% endif %}null
+{%- endmacro %}
+
 {% macro visitors_by_day(relation, by_channel=false) -%}
     select
-        started_date as date_day,
+        date_day,
         {% if by_channel -%} channel_code, {%- endif %}
-        count(distinct user_id) as visitors
+        visitors
     from {{ relation }}
-    group by all
+    where {{ channel_grain(by_channel) }}
 {%- endmacro %}
 
 {% macro paid_orders_by_day(relation, by_channel=false) -%}
     select
-        paid_date as date_day,
+        date_day,
         {% if by_channel -%} channel_code, {%- endif %}
-        count(*) as paid_orders,
-        count(distinct user_id) as buyers,
-        sum(item_count) as units,
-        sum(paid_amount) as gmv
+        paid_orders,
+        buyers,
+        units,
+        gmv
     from {{ relation }}
-    where is_paid
-    group by all
+    where {{ channel_grain(by_channel) }}
 {%- endmacro %}
 
 {% macro refunds_by_day(relation, by_channel=false) -%}
     select
-        refunded_date as date_day,
+        date_day,
         {% if by_channel -%} channel_code, {%- endif %}
-        sum(refund_amount) as refunds
+        refunds
     from {{ relation }}
-    where refunded_date is not null and refund_amount > 0
-    group by all
+    where {{ channel_grain(by_channel) }}
 {%- endmacro %}

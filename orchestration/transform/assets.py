@@ -1,17 +1,30 @@
 """dbt models, seeds and tests as Dagster assets and asset checks."""
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.partitions import daily_partitions, window_dates
 from orchestration.settings import SiyuSettings
+from orchestration.transform.build_state import (
+    needs_full_refresh,
+    project_fingerprint,
+    record_complete_build,
+)
 from orchestration.transform.cli_args import DbtVars, dbt_build_args
 from orchestration.transform.project import prepare_dbt_project, siyu_dbt_project
 
 prepare_dbt_project()
+
+
+class DbtBuildConfig(Config):
+    """`full_refresh` rebuilds every incremental model from the whole raw history (also done
+    automatically when the dbt project changed since the last complete build)."""
+
+    full_refresh: bool = False
 
 
 class SiyuDbtTranslator(DagsterDbtTranslator):
@@ -37,7 +50,12 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
 )
-def siyu_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, siyu: SiyuSettings) -> Any:
+def siyu_dbt_models(
+    context: AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    siyu: SiyuSettings,
+) -> Any:
     start, end = window_dates(context.partition_time_window)
     dbt_vars = DbtVars(
         work_db_path=siyu.work_db_path,
@@ -45,4 +63,16 @@ def siyu_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, siyu: S
         refresh_start=start.isoformat(),
         refresh_end=end.isoformat(),
     )
-    yield from dbt.cli(dbt_build_args(dbt_vars), context=context).stream()
+    fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
+    with siyu.connect_work_db() as con:
+        full_refresh = config.full_refresh or needs_full_refresh(con, fingerprint)
+    if full_refresh and not config.full_refresh:
+        context.log.info("the dbt project changed since the last complete build: full refresh")
+    build_started = datetime.now(UTC)
+    yield from dbt.cli(dbt_build_args(dbt_vars, full_refresh), context=context).stream()
+    # stream() raises when any model or blocking test failed: the change log is kept then, and
+    # the next build recomputes what it names (delete+insert makes that idempotent)
+    if not context.is_subset:
+        with siyu.connect_work_db() as con:
+            applied = record_complete_build(con, fingerprint, build_started, full_refresh)
+        context.log.info(f"incremental models are up to date ({applied} change-log entries)")

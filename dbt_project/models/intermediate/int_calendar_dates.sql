@@ -9,21 +9,26 @@ landed_files as (
 
 ),
 
-users as (
+-- the mall's events come from the compact daily aggregates (their all-channels rows), not
+-- from rescans of the raw events; a recomputed date that lost all its events has zeros there
+user_aggregates as (
 
-    select * from {{ ref('stg_mall__users') }}
-
-),
-
-visits as (
-
-    select * from {{ ref('stg_mall__visits') }}
+    select * from {{ ref('int_users_aggregated') }}
+    where channel_code is null
 
 ),
 
-orders as (
+visit_aggregates as (
 
-    select * from {{ ref('stg_mall__orders') }}
+    select * from {{ ref('int_visits_aggregated') }}
+    where channel_code is null
+
+),
+
+order_aggregates as (
+
+    select * from {{ ref('int_orders_aggregated') }}
+    where channel_code is null
 
 ),
 
@@ -56,13 +61,14 @@ event_dates as (
     select file_date as event_date from landed_files
     where status = 'loaded'
     union all
-    select registered_date from users
+    select date_day from user_aggregates
+    where new_users > 0
     union all
-    select started_date from visits
+    select date_day from visit_aggregates
+    where sessions > 0
     union all
-    select paid_date from orders
-    union all
-    select refunded_date from orders
+    select date_day from order_aggregates
+    where paid_orders > 0 or refunded_orders > 0
     union all
     select spend_date from spend
     union all

@@ -1,28 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='file_date',
+        pre_hook="{{ delete_pending_file_dates(channel_code_sources()) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- How often each channel code is used, per source and file date: one scan of the four sources
 -- that carry channel codes, shared by the channel enumeration and the data-quality warnings.
+-- A refresh recounts the file dates the change log names (the pre-hook removes their rows).
 with
 
 users as (
 
     select * from {{ ref('stg_mall__users') }}
+    {% if is_incremental() %}
+        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
+    {% endif %}
 
 ),
 
 visits as (
 
     select * from {{ ref('stg_mall__visits') }}
+    {% if is_incremental() %}
+        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
+    {% endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('stg_mall__orders') }}
+    {% if is_incremental() %}
+        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
+    {% endif %}
 
 ),
 
 spend as (
 
     select * from {{ ref('stg_channels__spend') }}
+    {% if is_incremental() %}
+        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
+    {% endif %}
 
 ),
 

@@ -1,7 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        pre_hook="{{ delete_commission_lines_to_recompute() }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
+-- depends_on: {{ ref('stg_distributors__roster') }}
 -- One line per (paid order, level) for orders credited to a distributor: level 1 earns the
 -- seller, level 2 the seller's parent on the paid date. The rate is the rule for the earner's
 -- tier on the paid date; an earner not active on the paid date, or with no rule, earns nothing.
 -- Refunds claw back refund_amount x the rate applied, in the month of refunded_at.
+-- A refresh recomputes the orders the change log names and, when a roster snapshot or the
+-- rules changed, every order paid on or after the first day they apply to.
 with
 
 orders as (
@@ -32,7 +44,10 @@ credited_orders as (
         refund_amount,
         refunded_date
     from orders
-    where is_paid and distributor_id is not null
+    where
+        is_paid
+        and distributor_id is not null
+        and ({{ commission_lines_to_recompute() }})
 
 ),
 

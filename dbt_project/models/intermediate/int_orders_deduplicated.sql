@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        pre_hook="{{ delete_pending_entities('mall_orders', 'order_id') }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- One row per order: its current state is the export with the latest updated_at (compared as
 -- instants); ties go to the later file, then the later row.
 with
@@ -5,6 +14,10 @@ with
 orders as (
 
     select * from {{ ref('stg_mall__orders') }}
+    {% if is_incremental() %}
+        -- only the orders the change log names; the pre-hook removed their old rows
+        where order_id in ({{ pending_entities('mall_orders') }})
+    {% endif %}
 
 ),
 

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='user_id',
+        pre_hook="{{ delete_pending_entities('mall_users', 'user_id') }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- One row per user: the row of the latest users file wins (then the later row); its attributes
 -- apply to every date. No history is kept for user attributes.
 with
@@ -5,6 +14,10 @@ with
 users as (
 
     select * from {{ ref('stg_mall__users') }}
+    {% if is_incremental() %}
+        -- only the users the change log names; the pre-hook removed their old rows
+        where user_id in ({{ pending_entities('mall_users') }})
+    {% endif %}
 
 ),
 

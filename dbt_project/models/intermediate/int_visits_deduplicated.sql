@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        pre_hook="{{ delete_pending_entities('mall_visits', 'session_id') }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- One row per session: the first occurrence wins (earlier file, then earlier row). Exact
 -- duplicates collapse here; conflicting ones were quarantined by the loader.
 with
@@ -5,6 +14,10 @@ with
 visits as (
 
     select * from {{ ref('stg_mall__visits') }}
+    {% if is_incremental() %}
+        -- only the visits the change log names; the pre-hook removed their old rows
+        where session_id in ({{ pending_entities('mall_visits') }})
+    {% endif %}
 
 ),
 

@@ -6,21 +6,21 @@ calendar as (
 
 ),
 
-orders as (
+order_aggregates as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    select * from {{ ref('int_orders_aggregated') }}
 
 ),
 
 daily_orders as (
 
-    {{ paid_orders_by_day('orders') }}
+    {{ paid_orders_by_day('order_aggregates') }}
 
 ),
 
 daily_refunds as (
 
-    {{ refunds_by_day('orders') }}
+    {{ refunds_by_day('order_aggregates') }}
 
 ),
 

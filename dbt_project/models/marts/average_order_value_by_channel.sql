@@ -12,21 +12,21 @@ channels as (
 
 ),
 
-orders as (
+order_aggregates as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    select * from {{ ref('int_orders_aggregated') }}
 
 ),
 
 daily_orders as (
 
-    {{ paid_orders_by_day('orders', by_channel=true) }}
+    {{ paid_orders_by_day('order_aggregates', by_channel=true) }}
 
 ),
 
 daily_refunds as (
 
-    {{ refunds_by_day('orders', by_channel=true) }}
+    {{ refunds_by_day('order_aggregates', by_channel=true) }}
 
 ),
 

@@ -6,27 +6,27 @@ calendar as (
 
 ),
 
-visits as (
+visit_aggregates as (
 
-    select * from {{ ref('int_visits_deduplicated') }}
+    select * from {{ ref('int_visits_aggregated') }}
 
 ),
 
-orders as (
+order_aggregates as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    select * from {{ ref('int_orders_aggregated') }}
 
 ),
 
 daily_visitors as (
 
-    {{ visitors_by_day('visits') }}
+    {{ visitors_by_day('visit_aggregates') }}
 
 ),
 
 daily_orders as (
 
-    {{ paid_orders_by_day('orders') }}
+    {{ paid_orders_by_day('order_aggregates') }}
 
 ),
 

@@ -12,27 +12,27 @@ channels as (
 
 ),
 
-visits as (
+visit_aggregates as (
 
-    select * from {{ ref('int_visits_deduplicated') }}
+    select * from {{ ref('int_visits_aggregated') }}
 
 ),
 
-orders as (
+order_aggregates as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    select * from {{ ref('int_orders_aggregated') }}
 
 ),
 
 daily_visitors as (
 
-    {{ visitors_by_day('visits', by_channel=true) }}
+    {{ visitors_by_day('visit_aggregates', by_channel=true) }}
 
 ),
 
 daily_orders as (
 
-    {{ paid_orders_by_day('orders', by_channel=true) }}
+    {{ paid_orders_by_day('order_aggregates', by_channel=true) }}
 
 ),
 

@@ -1,0 +1,122 @@
+{#-
+    Incremental refreshes. The loader keeps a change log (raw.pending_changes, staged as
+    stg_landing__pending_changes) of the raw rows it loaded or removed since the last complete
+    dbt build: their file dates, entity ids and event instants. Entity models recompute the
+    entities named there; daily aggregates recompute the business dates named there, plus the
+    run's partition window (vars refresh_start / refresh_end). Models that use these macros
+    carry a `-- depends_on:` comment for stg_landing__pending_changes, since refs inside
+    `is_incremental()` blocks are not seen at parse time.
+-#}
+
+{% macro pending_entities(source_name) -%}
+    select distinct entity_key
+    from {{ ref('stg_landing__pending_changes') }}
+    where source_name = '{{ source_name }}' and entity_key is not null
+{%- endmacro %}
+
+{% macro refresh_window_dates() -%}
+    {%- if var('refresh_start', none) and var('refresh_end', none) -%}
+        select cast(window_day.generate_series as date) as date_day
+        from generate_series(
+            date '{{ var("refresh_start") }}', date '{{ var("refresh_end") }}', interval 1 day
+        ) as window_day
+    {%- else -%}
+        select cast(null as date) as date_day where false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Business dates to recompute: event and file dates of the given sources' changes, and the
+    run's partition window. -#}
+{% macro pending_dates(source_names) -%}
+    select pending.event_date as date_day
+    from {{ ref('stg_landing__pending_changes') }} as pending
+    where
+        pending.source_name in ('{{ source_names | join("', '") }}')
+        and pending.event_date is not null
+    union
+    select pending.file_date as date_day
+    from {{ ref('stg_landing__pending_changes') }} as pending
+    where
+        pending.source_name in ('{{ source_names | join("', '") }}')
+        and pending.file_date is not null
+    union
+    {{ refresh_window_dates() }}
+{%- endmacro %}
+
+{#- Pre-hook of an entity model: remove the entities the change log names (also those whose
+    rows are all gone, which delete+insert alone would leave behind). -#}
+{% macro delete_pending_entities(source_name, key_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ key_column }} in ({{ pending_entities(source_name) }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- File dates to recompute: those of the given sources' changes, and the partition window. -#}
+{% macro pending_file_dates(source_names) -%}
+    select pending.file_date as date_day
+    from {{ ref('stg_landing__pending_changes') }} as pending
+    where
+        pending.source_name in ('{{ source_names | join("', '") }}')
+        and pending.file_date is not null
+    union
+    {{ refresh_window_dates() }}
+{%- endmacro %}
+
+{#- Pre-hook of a model keyed on file dates: remove the file dates about to be recomputed. -#}
+{% macro delete_pending_file_dates(source_names) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where file_date in ({{ pending_file_dates(source_names) }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro channel_code_sources() -%}
+    {{ return(['mall_users', 'mall_visits', 'mall_orders', 'channels_spend']) }}
+{%- endmacro %}
+
+{#- Commission lines to recompute (a predicate on order_id and paid_date; true in a full
+    build): orders the change
+    log names, and orders paid on or after the first day a changed roster snapshot applies to
+    (every order when the earliest snapshot or the commission rules changed). -#}
+{% macro commission_lines_to_recompute() -%}
+    {%- if not is_incremental() -%}
+    true
+    {%- else -%}
+    order_id in ({{ pending_entities('mall_orders') }})
+    or paid_date >= (
+        select
+            case
+                when count(*) filter (
+                    where pending.source_name = 'distributors_commission_rules'
+                ) > 0 then date '0001-01-01'
+                when min(pending.file_date) filter (
+                    where pending.source_name = 'distributors_roster'
+                ) is null then date '9999-12-31'
+                when min(pending.file_date) filter (
+                    where pending.source_name = 'distributors_roster'
+                ) <= (
+                    select min(roster.snapshot_date)
+                    from {{ ref('stg_distributors__roster') }} as roster
+                ) then date '0001-01-01'
+                else min(pending.file_date) filter (
+                    where pending.source_name = 'distributors_roster'
+                )
+            end
+        from {{ ref('stg_landing__pending_changes') }} as pending
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_commission_lines_to_recompute() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ commission_lines_to_recompute() }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
