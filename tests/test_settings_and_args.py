@@ -17,7 +17,7 @@ from orchestration.transform.build_state import (
     project_fingerprint,
     record_complete_build,
 )
-from orchestration.transform.cli_args import DbtVars, dbt_build_args
+from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
 
 
 def test_settings_precedence_option_then_environment_then_default(tmp_path: Path) -> None:
@@ -44,6 +44,13 @@ def test_dbt_build_args() -> None:
         "work_db_path": "/tmp/w.duckdb",
     }
     assert "--full-refresh" in dbt_build_args(DbtVars("/w", "UTC"), full_refresh=True)
+
+
+def test_one_dbt_target_folder_per_working_database(tmp_path: Path) -> None:
+    first = dbt_target_path(tmp_path, "data/warehouse/siyu.work.duckdb")
+    assert first == dbt_target_path(tmp_path, "data/warehouse/siyu.work.duckdb")
+    assert first != dbt_target_path(tmp_path, "/elsewhere/siyu.work.duckdb")
+    assert first.parent == tmp_path and first.name.startswith("build-")
 
 
 def test_raw_load_run_config_covers_every_raw_asset() -> None:

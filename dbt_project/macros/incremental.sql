@@ -3,8 +3,8 @@
     stg_landing__pending_changes) of the raw rows it loaded or removed since the last complete
     dbt build: their file dates, entity ids and event instants. Entity models recompute the
     entities named there; daily aggregates recompute the business dates named there, plus the
-    run's partition window (vars refresh_start / refresh_end). Models that use these macros
-    carry a `-- depends_on:` comment for stg_landing__pending_changes, since refs inside
+    run's partition window (logged there too, as source `refresh_window`). Models that use these
+    macros carry a `-- depends_on:` comment for stg_landing__pending_changes, since refs inside
     `is_incremental()` blocks are not seen at parse time.
 -#}
 
@@ -14,15 +14,12 @@
     where source_name = '{{ source_name }}' and entity_key is not null
 {%- endmacro %}
 
+{#- The run's partition window, logged by the dbt asset before the build (as vars it would
+    change dbt's configuration every day and undo its partial parsing). -#}
 {% macro refresh_window_dates() -%}
-    {%- if var('refresh_start', none) and var('refresh_end', none) -%}
-        select cast(window_day.generate_series as date) as date_day
-        from generate_series(
-            date '{{ var("refresh_start") }}', date '{{ var("refresh_end") }}', interval 1 day
-        ) as window_day
-    {%- else -%}
-        select cast(null as date) as date_day where false
-    {%- endif -%}
+    select window_day.file_date as date_day
+    from {{ ref('stg_landing__pending_changes') }} as window_day
+    where window_day.source_name = 'refresh_window'
 {%- endmacro %}
 
 {#- Business dates to recompute: event and file dates of the given sources' changes, and the

@@ -11,10 +11,11 @@ from orchestration.partitions import daily_partitions, window_dates
 from orchestration.settings import SiyuSettings
 from orchestration.transform.build_state import (
     needs_full_refresh,
+    note_refresh_window,
     project_fingerprint,
     record_complete_build,
 )
-from orchestration.transform.cli_args import DbtVars, dbt_build_args
+from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
 from orchestration.transform.project import prepare_dbt_project, siyu_dbt_project
 
 prepare_dbt_project()
@@ -60,16 +61,19 @@ def siyu_dbt_models(
     dbt_vars = DbtVars(
         work_db_path=siyu.work_db_path,
         business_timezone=siyu.business_timezone,
-        refresh_start=start.isoformat(),
-        refresh_end=end.isoformat(),
     )
     fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
     with siyu.connect_work_db() as con:
         full_refresh = config.full_refresh or needs_full_refresh(con, fingerprint)
+        note_refresh_window(con, start, end)
     if full_refresh and not config.full_refresh:
         context.log.info("the dbt project changed since the last complete build: full refresh")
     build_started = datetime.now(UTC)
-    yield from dbt.cli(dbt_build_args(dbt_vars, full_refresh), context=context).stream()
+    yield from dbt.cli(
+        dbt_build_args(dbt_vars, full_refresh),
+        context=context,
+        target_path=dbt_target_path(siyu_dbt_project.target_path, siyu.work_db_path),
+    ).stream()
     # stream() raises when any model or blocking test failed: the change log is kept then, and
     # the next build recomputes what it names (delete+insert makes that idempotent)
     if not context.is_subset:

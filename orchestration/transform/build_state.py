@@ -9,7 +9,7 @@ mixes the old logic's rows with the new one's.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -54,6 +54,21 @@ def last_complete_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | Non
 def needs_full_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """True when no complete build is recorded, or the last one used other model logic."""
     return last_complete_build_fingerprint(con) != fingerprint
+
+
+REFRESH_WINDOW_SOURCE = "refresh_window"
+
+
+def note_refresh_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
+    """Log the run's partition window: the daily aggregates recompute its dates as well (a
+    re-run of a day recomputes that day). It leaves the log with the rest of it."""
+    ensure_working_schema(con)
+    con.execute(
+        "insert into raw.pending_changes "
+        "select ?, cast(day as date), null, null, now() from generate_series(?, ?, interval 1 day) "
+        "as window_days(day)",
+        [REFRESH_WINDOW_SOURCE, start, end],
+    )
 
 
 def record_complete_build(

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
 class DbtVars:
     work_db_path: str
     business_timezone: str
-    refresh_start: str | None = None  # the run's partition window (business dates, inclusive)
-    refresh_end: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        values = {"work_db_path": self.work_db_path, "business_timezone": self.business_timezone}
-        if self.refresh_start and self.refresh_end:
-            values |= {"refresh_start": self.refresh_start, "refresh_end": self.refresh_end}
-        return values
+        # the same every day: dbt's partial parsing is undone by any change of --vars, so the
+        # run's partition window reaches the models through the change log, not as vars
+        return {"work_db_path": self.work_db_path, "business_timezone": self.business_timezone}
 
 
 def dbt_vars_argument(dbt_vars: DbtVars) -> list[str]:
@@ -31,3 +30,10 @@ def dbt_build_args(dbt_vars: DbtVars, full_refresh: bool = False) -> list[str]:
     if full_refresh:
         args.append("--full-refresh")
     return args
+
+
+def dbt_target_path(project_target: Path, work_db_path: str) -> Path:
+    """One dbt target folder per working database, reused by every build (dagster-dbt would
+    otherwise leave a new folder of artifacts per run: gigabytes within months)."""
+    key = hashlib.sha256(str(Path(work_db_path).resolve()).encode()).hexdigest()[:12]
+    return project_target / f"build-{key}"
