@@ -61,6 +61,17 @@ create table if not exists raw.pending_changes (
 )
 """
 
+# Complete dbt builds (written by orchestration/transform/build_state.py). Until one is
+# recorded, the next build is a full refresh, so the loader need not keep the change log.
+DBT_BUILDS_DDL = """
+create table if not exists raw.dbt_builds (
+    project_fingerprint varchar not null,
+    started_at timestamptz not null,
+    full_refresh boolean not null,
+    changes_applied bigint not null
+)
+"""
+
 REJECTED_ROWS_DDL = """
 create table if not exists quarantine.rejected_rows (
     source varchar not null,
@@ -119,6 +130,7 @@ def ensure_working_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(schema))
     con.execute(LANDED_FILES_DDL)
     con.execute(PENDING_CHANGES_DDL)
+    con.execute(DBT_BUILDS_DDL)
     con.execute(REJECTED_ROWS_DDL)
     con.execute(REJECTED_FILES_DDL)
 
@@ -165,6 +177,14 @@ def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
     return digest.hexdigest()
 
 
+def incremental_builds_follow(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once a complete dbt build is recorded: later builds are incremental and read the
+    change log. Before, the next build is a full refresh (an initial load of months of files
+    then skips the log, which would cost a scan of the raw table per file)."""
+    found = con.execute("select exists (select 1 from raw.dbt_builds)").fetchone()
+    return bool(found and found[0])
+
+
 def note_changed_rows(
     con: duckdb.DuckDBPyConnection,
     schema: SourceSchema,
@@ -175,6 +195,8 @@ def note_changed_rows(
     be deleted, or just inserted) may change downstream: their file dates, their entities, and
     the instants of every row of those entities (an order's old current state may sit in
     another file: its paid and refund dates must be recomputed too)."""
+    if not incremental_builds_follow(con):
+        return
     table = schema.raw_table
     con.execute(
         f"insert into raw.pending_changes select distinct ?, _file_date, null, null, now() "

@@ -16,15 +16,6 @@ import duckdb
 
 from ingestion.loading import ensure_working_schema, forget_pending_changes
 
-BUILD_STATE_DDL = """
-create table if not exists raw.dbt_builds (
-    project_fingerprint varchar not null,
-    started_at timestamptz not null,
-    full_refresh boolean not null,
-    changes_applied bigint not null
-)
-"""
-
 # what decides the contents of the dbt tables (not docs, not tests)
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
 
@@ -44,7 +35,6 @@ def project_fingerprint(project_dir: Path) -> str:
 
 def last_complete_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     ensure_working_schema(con)
-    con.execute(BUILD_STATE_DDL)
     row = con.execute(
         "select project_fingerprint from raw.dbt_builds order by started_at desc limit 1"
     ).fetchone()
@@ -76,7 +66,7 @@ def record_complete_build(
 ) -> int:
     """After a successful build of every model: the change log up to its start is applied.
     Returns how many change-log entries that was."""
-    con.execute(BUILD_STATE_DDL)
+    ensure_working_schema(con)
     applied = forget_pending_changes(con, started_at)
     con.execute(
         "insert into raw.dbt_builds values (?, ?, ?, ?)",
