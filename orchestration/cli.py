@@ -147,14 +147,18 @@ def _warning_lines(result: object) -> list[str]:
 
 
 def _load_summary_lines(result: object) -> list[str]:
+    """One line per raw asset. A run over a range of days materializes each partition, every
+    one with the same load report: it is summarised once."""
     lines: list[str] = []
+    summarised: set[str] = set()
     for event in result.all_events:  # type: ignore[attr-defined]
         if not event.is_step_materialization:
             continue
         materialization = event.event_specific_data.materialization
         key = materialization.asset_key.to_user_string()
         metadata = materialization.metadata
-        if key.startswith("raw/") and "rows_landed" in metadata:
+        if key.startswith("raw/") and "rows_landed" in metadata and key not in summarised:
+            summarised.add(key)
             value = {name: entry.value for name, entry in metadata.items()}
             line = (
                 f"{key}: {value['files_seen']} files ({value['files_loaded']} loaded, "

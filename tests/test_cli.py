@@ -49,6 +49,8 @@ def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
     second = siyu("refresh", *common, cwd=tmp_path, env={"SIYU_PII_SALT": "s"})
     assert second.returncode == 0, second.stderr
     assert "raw/mall_orders: 4 files (3 loaded, 1 unchanged)" in second.stdout
+    # a range run materializes every day's partition: the report is printed once per source
+    assert second.stdout.count("raw/mall_orders:") == 1
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from marts.order_conversion").fetchone()[0] == 5
     assert (tmp_path / "out" / "siyu.work.duckdb").exists()
