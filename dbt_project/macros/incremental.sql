@@ -22,24 +22,6 @@
     where window_day.source_name = 'refresh_window'
 {%- endmacro %}
 
-{#- Business dates to recompute: event and file dates of the given sources' changes, and the
-    run's partition window. -#}
-{% macro pending_dates(source_names) -%}
-    select pending.event_date as date_day
-    from {{ ref('stg_landing__pending_changes') }} as pending
-    where
-        pending.source_name in ('{{ source_names | join("', '") }}')
-        and pending.event_date is not null
-    union
-    select pending.file_date as date_day
-    from {{ ref('stg_landing__pending_changes') }} as pending
-    where
-        pending.source_name in ('{{ source_names | join("', '") }}')
-        and pending.file_date is not null
-    union
-    {{ refresh_window_dates() }}
-{%- endmacro %}
-
 {#- Pre-hook of an entity model: remove the entities the change log names (also those whose
     rows are all gone, which delete+insert alone would leave behind). -#}
 {% macro delete_pending_entities(source_name, key_column) -%}
@@ -60,6 +42,18 @@
         and pending.file_date is not null
     union
     {{ refresh_window_dates() }}
+{%- endmacro %}
+
+{#- Business dates to recompute: event dates of the given sources' changes, their file dates
+    and the run's partition window. -#}
+{% macro pending_dates(source_names) -%}
+    select pending.event_date as date_day
+    from {{ ref('stg_landing__pending_changes') }} as pending
+    where
+        pending.source_name in ('{{ source_names | join("', '") }}')
+        and pending.event_date is not null
+    union
+    {{ pending_file_dates(source_names) }}
 {%- endmacro %}
 
 {#- Pre-hook of a model keyed on file dates: remove the file dates about to be recomputed. -#}
