@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.loading import load_source
+from ingestion.schemas import MALL_USERS
 from tests.conftest import FIXTURE_LANDING, PipelineRun, make_settings, run_pipeline
 
 SPEC_MARTS = {
@@ -105,20 +107,21 @@ def mart_contents(path: str) -> dict[str, list[tuple]]:
 
 
 def test_running_twice_gives_the_same_marts(tmp_path: Path, fixture_run: PipelineRun) -> None:
+    # the fixture's refreshed working database, refreshed again with every file re-parsed: every
+    # raw row is replaced and every logged entity and date recomputed (delete+insert)
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)
     settings = make_settings(tmp_path, landing)
-    assert run_pipeline(settings).success
-    once = mart_contents(settings.warehouse_path)
+    Path(settings.work_db_path).parent.mkdir(parents=True)
+    shutil.copyfile(fixture_run.settings.work_db_path, settings.work_db_path)
+    once = mart_contents(fixture_run.settings.warehouse_path)
     assert run_pipeline(settings, force_reload=True).success
     assert mart_contents(settings.warehouse_path) == once
-    assert once == mart_contents(fixture_run.settings.warehouse_path)
 
 
-def test_without_a_salt_phone_is_dropped(tmp_path: Path) -> None:
-    landing = tmp_path / "landing"
-    shutil.copytree(FIXTURE_LANDING / "mall", landing / "mall")
-    settings = make_settings(tmp_path, landing, salt="")
-    run_pipeline(settings)
-    with duckdb.connect(settings.work_db_path, read_only=True) as con:
+def test_without_a_salt_phone_is_dropped() -> None:
+    # the loader is where phone numbers are hashed or dropped: no need for a whole refresh
+    with duckdb.connect(":memory:") as con:
+        report = load_source(con, FIXTURE_LANDING, MALL_USERS, "Asia/Shanghai", pii_salt="")
+        assert report.rows_loaded == 5
         assert con.execute("select count(phone_hash) from raw.mall_users").fetchone()[0] == 0
