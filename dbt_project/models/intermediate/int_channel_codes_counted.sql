@@ -15,36 +15,24 @@ with
 users as (
 
     select * from {{ ref('stg_mall__users') }}
-    {% if is_incremental() %}
-        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
-    {% endif %}
 
 ),
 
 visits as (
 
     select * from {{ ref('stg_mall__visits') }}
-    {% if is_incremental() %}
-        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
-    {% endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('stg_mall__orders') }}
-    {% if is_incremental() %}
-        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
-    {% endif %}
 
 ),
 
 spend as (
 
     select * from {{ ref('stg_channels__spend') }}
-    {% if is_incremental() %}
-        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
-    {% endif %}
 
 ),
 
@@ -76,6 +64,16 @@ uses as (
 
 ),
 
+recounted_uses as (
+
+    -- one filter for the four sources (pushed into each branch of the union)
+    select * from uses
+    {% if is_incremental() %}
+        where file_date in ({{ pending_file_dates(channel_code_sources()) }})
+    {% endif %}
+
+),
+
 final as (
 
     select
@@ -83,7 +81,7 @@ final as (
         file_date,
         channel_code,
         count(*) as uses
-    from uses
+    from recounted_uses
     group by source_name, file_date, channel_code
 
 )
