@@ -26,6 +26,7 @@ from ingestion.parsing import (
     file_date_from_name,
     parse_file_bytes,
 )
+from ingestion.queries import fetch_row, fetch_value
 from ingestion.schemas import SOURCES, SourceSchema
 
 # Bump when parsing rules change: every file is then re-parsed on the next run.
@@ -181,8 +182,7 @@ def incremental_builds_follow(con: duckdb.DuckDBPyConnection) -> bool:
     """True once a complete dbt build is recorded: later builds are incremental and read the
     change log. Before, the next build is a full refresh (an initial load of months of files
     then skips the log, which would cost a scan of the raw table per file)."""
-    found = con.execute("select exists (select 1 from raw.dbt_builds)").fetchone()
-    return bool(found and found[0])
+    return bool(fetch_value(con, "select exists (select 1 from raw.dbt_builds)"))
 
 
 def note_changed_rows(
@@ -237,10 +237,10 @@ def forget_pending_changes(con: duckdb.DuckDBPyConnection, noted_before: datetim
     """Empty the change log up to a complete, successful dbt build that began at
     `noted_before`. Returns how many entries were forgotten."""
     ensure_working_schema(con)
-    forgotten = con.execute(
-        "delete from raw.pending_changes where noted_at < ?", [noted_before]
-    ).fetchone()
-    return int(forgotten[0]) if forgotten else 0
+    forgotten = fetch_value(
+        con, "delete from raw.pending_changes where noted_at < ?", [noted_before]
+    )
+    return int(forgotten or 0)
 
 
 def _delete_file_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema, file: str) -> None:
@@ -397,10 +397,11 @@ def _settle_cross_file_conflicts(con: duckdb.DuckDBPyConnection, landed: LandedF
         )
         """
     )
-    count = con.execute(
+    count = fetch_value(
+        con,
         "select count(distinct _row_number) from conflict_losers where file = ?",
         [landed.relative_path],
-    ).fetchone()
+    )
     later = con.execute(
         "select file, count(*) from conflict_losers where file <> ? group by file",
         [landed.relative_path],
@@ -412,7 +413,7 @@ def _settle_cross_file_conflicts(con: duckdb.DuckDBPyConnection, landed: LandedF
             [quarantined, quarantined, schema.name, other_file],
         )
     con.execute("drop table conflict_losers")
-    return int(count[0]) if count else 0
+    return int(count or 0)
 
 
 def load_file(
@@ -427,11 +428,12 @@ def load_file(
     data = landed.path.read_bytes()
     file_fingerprint = fingerprint(data, business_timezone, pii_salt)
     if not force:
-        previous = con.execute(
+        previous = fetch_row(
+            con,
             "select fingerprint, rows_landed, rows_loaded, rows_rejected, status, reason "
             "from raw.landed_files where source = ? and file = ?",
             [landed.source.name, landed.relative_path],
-        ).fetchone()
+        )
         if previous is not None and previous[0] == file_fingerprint:
             return "unchanged", previous[1], previous[2], previous[3], previous[5]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ingestion.queries import fetch_row, fetch_value
 from orchestration.settings import (
     ENV_DAGSTER_HOME,
     RunSettings,
@@ -34,6 +35,15 @@ class RefreshOutcome:
     failure_lines: list[str] = field(default_factory=list)
 
 
+def logs_dir_for(settings: RunSettings) -> Path:
+    """`logs/` beside the warehouse folder (data/logs by default)."""
+    return Path(settings.warehouse_path).parent.parent / "logs"
+
+
+def refresh_log_path(settings: RunSettings) -> Path:
+    return logs_dir_for(settings) / "refresh.log"
+
+
 def dagster_home_for(settings: RunSettings, environment: dict[str, str]) -> Path:
     """DAGSTER_HOME when set, else `dagster_home/` beside the warehouse folder."""
     if environment.get(ENV_DAGSTER_HOME):
@@ -51,9 +61,10 @@ def raw_load_run_config(
         f"raw__{schema.name}": {"config": {"force_reload": force_reload}} for schema in SOURCES
     }
     ops["siyu_dbt_models"] = {"config": {"full_refresh": full_refresh}}
+    # the console logger writes into the run log (see run_refresh), not onto the terminal
     return {
         "ops": ops,
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
     }
 
 
@@ -121,19 +132,43 @@ def _check_evaluations(result: object) -> list[tuple[str, str, bool, str, str]]:
     return evaluations
 
 
-def _failure_lines(result: object) -> list[str]:
+def error_summary(error: object) -> str:
+    """`ErrorType: first line of the message` of the error a step raised, beneath Dagster's
+    own wrapper ("Error occurred while executing op ...")."""
+    innermost = error
+    while getattr(innermost, "cause", None) is not None:
+        innermost = innermost.cause  # type: ignore[attr-defined]
+    message = (getattr(innermost, "message", "") or "").strip()
+    first = message.splitlines()[0] if message else "unknown error"
+    # "_duckdb.IOException: IO Error: ..." -> "IOException: IO Error: ..."
+    kind, separator, rest = first.partition(": ")
+    if separator and " " not in kind:
+        first = f"{kind.rsplit('.', 1)[-1]}: {rest}"
+    return first
+
+
+def _failure_lines(result: object, log_path: Path) -> list[str]:
+    """One line per failed blocking check, and one per distinct error of the failed steps
+    (steps that failed the same way share a line); the traces go to the log."""
     lines: list[str] = []
     for asset_key, check, passed, severity, description in _check_evaluations(result):
         if not passed and severity == "ERROR":
             lines.append(f"check {asset_key} :: {check} failed: {description or 'see the UI'}")
+    steps_by_error: dict[str, list[str]] = {}
     for event in result.all_events:  # type: ignore[attr-defined]
-        if event.is_step_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            first = message.splitlines()[0] if message else "unknown error"
-            if "blocking asset check" in first and lines:
-                continue  # already explained by the check lines above
-            lines.append(f"step {event.step_key} failed: {first}")
+        if not (event.is_step_failure and event.step_failure_data is not None):
+            continue
+        error = event.step_failure_data.error
+        if error is not None and "blocking asset check" in error.message and lines:
+            continue  # already explained by the check lines above
+        summary = error_summary(error) if error is not None else "unknown error"
+        steps_by_error.setdefault(summary, []).append(str(event.step_key))
+        if error is not None:
+            with open(log_path, "a", encoding="utf-8") as log:
+                log.write(f"\nstep {event.step_key} failed:\n{error.to_string()}\n")
+    for summary, steps in steps_by_error.items():
+        named = f"step {steps[0]}" if len(steps) == 1 else f"steps {', '.join(steps)}"
+        lines.append(f"{named} failed: {summary} (full trace in {log_path})")
     return lines
 
 
@@ -202,7 +237,7 @@ def run_refresh(
         prepare_dagster_home(home)
         instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
-    log_path = Path(settings.warehouse_path).parent.parent / "logs" / "refresh.log"
+    log_path = refresh_log_path(settings)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     partition = (
         {"partition_key": first.isoformat()}
@@ -211,8 +246,13 @@ def run_refresh(
     )
     try:
         with writer_lock(settings.work_db_path):
-            # dbt's progress lines go to the log file; warnings and errors still reach stderr
-            with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            # Dagster's and dbt's output (with every trace) goes to the log file; the terminal
+            # gets the summary, and one line per failure that points to the log
+            with (
+                open(log_path, "a", encoding="utf-8") as log,
+                contextlib.redirect_stdout(log),
+                contextlib.redirect_stderr(log),
+            ):
                 result = job.execute_in_process(
                     run_config=raw_load_run_config(force_reload, full_refresh),
                     instance=instance,  # type: ignore[arg-type]
@@ -232,7 +272,9 @@ def run_refresh(
         + data_quality_warning_lines(settings.work_db_path)
     )
     if not result.success:
-        outcome.failure_lines = _failure_lines(result) or ["the refresh run failed"]
+        outcome.failure_lines = _failure_lines(result, log_path) or [
+            f"the refresh run failed (see {log_path})"
+        ]
     return outcome
 
 
@@ -262,13 +304,17 @@ def data_quality_warning_lines(work_db_path: str, limit: int = 12) -> list[str]:
 
     if not Path(work_db_path).exists():
         return []
-    con = duckdb.connect(work_db_path, read_only=True)
     try:
-        exists = con.execute(
+        con = duckdb.connect(work_db_path, read_only=True)
+    except duckdb.Error:
+        return []  # the run's failure lines already say why it cannot be opened
+    try:
+        exists = fetch_value(
+            con,
             "select count(*) from duckdb_tables() where schema_name = 'intermediate' "
-            "and table_name = 'int_data_quality_warnings_listed'"
-        ).fetchone()
-        if not exists or not exists[0]:
+            "and table_name = 'int_data_quality_warnings_listed'",
+        )
+        if not exists:
             return []
         rows = con.execute(
             "select warning, value, source_name, min(warning_date), max(warning_date), "
@@ -295,12 +341,9 @@ def kpi_summary_lines(warehouse_path: str) -> list[str]:
 
     con = duckdb.connect(warehouse_path, read_only=True)
     try:
-        latest = con.execute(
-            "select max(date) from marts.order_conversion where visitors > 0"
-        ).fetchone()
-        if latest is None or latest[0] is None:
+        day = fetch_value(con, "select max(date) from marts.order_conversion where visitors > 0")
+        if day is None:
             return ["no KPI yet: the landing zone has no visits"]
-        day = latest[0]
         lines = [f"KPIs for {day.isoformat()}:"]
         rows = con.execute(
             "select kpi, value, target, met from marts.kpi_scorecard where date = ? order by kpi",
@@ -315,10 +358,11 @@ def kpi_summary_lines(warehouse_path: str) -> list[str]:
             verdict = "no value" if met is None else ("met" if met else "missed")
             goal = "" if target is None else f" (target {target:.0%}: {verdict})"
             lines.append(f"  {kpi:<22} {shown}{goal}")
-        totals = con.execute(
+        totals = fetch_row(
+            con,
             "select sum(paid_orders), sum(gmv), sum(refunds), min(date), max(date) "
-            "from marts.average_order_value"
-        ).fetchone()
+            "from marts.average_order_value",
+        )
         if totals is not None:
             lines.append(
                 f"  period {totals[3]} .. {totals[4]}: {totals[0]} paid orders, "
@@ -512,9 +556,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report_unexpected_error(command: str, error: BaseException, log_path: Path) -> None:
+    """One line on the terminal; the full trace in the log."""
+    import traceback
+    from datetime import UTC, datetime
+
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"\n{datetime.now(UTC).isoformat()} siyu {command} failed:\n")
+            traceback.print_exception(error, file=log)
+        where = f"full trace in {log_path}"
+    except OSError:
+        where = "the log could not be written"
+    kind = type(error).__name__
+    first = (str(error).strip().splitlines() or [""])[0]
+    print(f"siyu {command} failed: {kind}: {first} ({where})", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print(f"siyu {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # an unexpected error: one line here, the trace in the log
+        settings = _settings_from(args)
+        log_path = (
+            refresh_log_path(settings)
+            if args.command in ("refresh", "demo")
+            else logs_dir_for(settings) / "siyu.log"
+        )
+        report_unexpected_error(args.command, error, log_path)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Every class of bad input in spec/sources.md, through the real `siyu refresh` command.
 
-Each case starts from the good fixture run (its serving and working databases), lands one bad
-file and refreshes: the exit status, the message, the quarantine and the serving file (untouched,
-byte for byte, when a gate fails) are checked.
+Each case runs twice: on a new working database (a brand's first refresh, with no serving file
+yet) and on the good fixture run's working and serving databases (a complete build before). It
+lands bad files and refreshes: the exit status, the message, the quarantine and the serving file
+(untouched, byte for byte, or still absent, when a gate fails) are checked.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,7 +70,9 @@ class Workspace:
             os.environ |= saved
         return Completed(code, out.getvalue(), err.getvalue())
 
-    def serving_fingerprint(self) -> tuple[int, str]:
+    def serving_fingerprint(self) -> tuple[int, str] | None:
+        if not self.warehouse.exists():
+            return None  # a first refresh that fails publishes nothing
         return self.warehouse.stat().st_ino, hashlib.sha256(self.warehouse.read_bytes()).hexdigest()
 
     def work(self, sql: str) -> list[tuple]:
@@ -80,17 +84,19 @@ class Workspace:
             return con.execute(sql).fetchall()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, fixture_run: PipelineRun) -> Workspace:
+@pytest.fixture(params=["first_refresh", "after_a_complete_build"])
+def workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)
     warehouse_dir = tmp_path / "warehouse"
-    shutil.copytree(Path(fixture_run.settings.warehouse_path).parent, warehouse_dir)
+    if request.param == "after_a_complete_build":
+        fixture_run: PipelineRun = request.getfixturevalue("fixture_run")
+        shutil.copytree(Path(fixture_run.settings.warehouse_path).parent, warehouse_dir)
     return Workspace(landing, warehouse_dir / "siyu.duckdb", warehouse_dir / "siyu.work.duckdb")
 
 
 def assert_gate_failed(
-    ws: Workspace, before: tuple[int, str], result: Completed, *fragments: str
+    ws: Workspace, before: tuple[int, str] | None, result: Completed, *fragments: str
 ) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Refresh FAILED; the serving file was not replaced." in result.stderr
@@ -141,6 +147,11 @@ BAD_FILES = {
         b"",
         ["channels_spend 2026-11-03", "channels/spend/2026-11-03.csv", "empty (0 bytes)"],
     ),
+    "not_valid_csv": (
+        "distributors/roster/2026-11-01.csv",
+        b'distributor_id,name,parent_distributor_id,tier,joined_at,status\nA1,"Alpha,,gold,,active\n',
+        ["distributors_roster 2026-11-01", "distributors/roster/2026-11-01.csv", "not a valid CSV"],
+    ),
     "file_name_not_a_date": (
         "mall/users/users_latest.csv",
         b"user_id,registered_at,channel_code,referrer_distributor_id,phone,city\n",
@@ -149,20 +160,26 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_file_is_rejected_and_blocks_the_refresh(workspace: Workspace, case: str) -> None:
-    relative, content, fragments = BAD_FILES[case]
+def test_bad_files_are_rejected_and_block_the_refresh(workspace: Workspace) -> None:
+    # one bad file per source, landed together: each source's gate fails on its own file
     before = workspace.serving_fingerprint()
-    (workspace.landing / relative).write_bytes(content)
+    for relative, content, _ in BAD_FILES.values():
+        (workspace.landing / relative).write_bytes(content)
     result = workspace.refresh()
-    assert_gate_failed(workspace, before, result, *fragments)
-    rejected = workspace.work("select file, reason from quarantine.rejected_files")
-    assert [file for file, _ in rejected] == [relative]
-    source = relative.split("/")[0]
-    # none of the bad file's rows load
-    assert workspace.work(
-        f"select count(*) from raw.landed_files where file = '{relative}' and rows_loaded > 0"
-    ) == [(0,)], source
+    assert_gate_failed(
+        workspace,
+        before,
+        result,
+        *[fragment for _, _, fragments in BAD_FILES.values() for fragment in fragments],
+    )
+    rejected = workspace.work("select file, reason from quarantine.rejected_files order by file")
+    assert [file for file, _ in rejected] == sorted(path for path, _, _ in BAD_FILES.values())
+    for case, (relative, _, fragments) in BAD_FILES.items():
+        # none of a bad file's rows load
+        assert workspace.work(
+            f"select rows_loaded, status from raw.landed_files where file = '{relative}'"
+        ) == [(0, "rejected")], case
+        assert any(file == relative and fragments[-1] in reason for file, reason in rejected), case
 
 
 def test_relanding_a_fixed_file_repairs_the_day(workspace: Workspace) -> None:
@@ -180,11 +197,67 @@ def test_relanding_a_fixed_file_repairs_the_day(workspace: Workspace) -> None:
     ) == [(7,)]
 
 
-def test_header_only_file_is_a_valid_empty_day(workspace: Workspace) -> None:
-    (workspace.landing / "mall" / "orders" / "2026-11-03.csv").write_text(ORDER_HEADER + "\n")
+def test_duplicates_are_quarantined_and_header_only_files_are_empty_days(
+    workspace: Workspace,
+) -> None:
+    landing = workspace.landing
+    # s6 was first landed on 10-31 (001, qr): the same key with other values is a conflicting
+    # duplicate of an earlier file; s9 is new
+    (landing / "mall" / "visits" / "2026-11-03.csv").write_text(
+        "session_id,user_id,started_at,channel_code,page_views\n"
+        "s6,002,2026-11-03T09:00:00,kol,9\n"
+        "s9,002,2026-11-03T10:00:00,kol,2\n"
+    )
+    # (date, channel_code) of spend is unique: the second qr row conflicts, the third is a copy
+    (landing / "channels" / "spend" / "2026-11-03.csv").write_text(
+        "date,channel_code,spend,impressions,clicks\n"
+        "2026-11-03,qr,5.00,100,1\n"
+        "2026-11-03,qr,6.00,100,1\n"
+        "2026-11-03,qr,5.00,100,1\n"
+        "2026-11-03,kol,7.00,100,1\n"
+    )
+    # a file with only the header row is a valid day with no rows
+    (landing / "mall" / "orders" / "2026-11-03.csv").write_text(ORDER_HEADER + "\n")
     result = workspace.refresh()
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
     assert workspace.work("select count(*) from quarantine.rejected_files") == [(0,)]
+    assert workspace.work(
+        "select file, row_number, reason from quarantine.rejected_rows "
+        "where file_date = '2026-11-03' order by file, row_number"
+    ) == [
+        (
+            "channels/spend/2026-11-03.csv",
+            2,
+            "conflicting duplicate of date, channel_code: an earlier row has the same key with "
+            "other values (the first one is kept)",
+        ),
+        (
+            "mall/visits/2026-11-03.csv",
+            1,
+            "conflicting duplicate of session_id: an earlier file has the same key with other "
+            "values (the first one is kept)",
+        ),
+    ]
+    assert workspace.work(
+        "select file, rows_landed, rows_loaded, rows_rejected from raw.landed_files "
+        "where file_date = '2026-11-03' and source <> 'wechat_oa_article_total' order by file"
+    ) == [
+        ("channels/spend/2026-11-03.csv", 4, 3, 1),
+        ("mall/orders/2026-11-03.csv", 0, 0, 0),
+        ("mall/visits/2026-11-03.csv", 2, 1, 1),
+    ]
+    # the first occurrences reached the marts: s6 stays 001's visit of 10-31, qr spent 5.00
+    assert workspace.serving(
+        "select date, channel_code, spend, visitors from marts.channel_performance "
+        "where date in ('2026-10-31', '2026-11-03') and channel_code in ('qr', 'kol') "
+        "order by date, channel_code"
+    ) == [
+        (date(2026, 10, 31), "kol", Decimal("100.00"), 0),
+        (date(2026, 10, 31), "qr", Decimal("0.00"), 2),
+        (date(2026, 11, 3), "kol", Decimal("7.00"), 1),
+        (date(2026, 11, 3), "qr", Decimal("5.00"), 0),
+    ]
 
 
 def order_row(i: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,3 +97,99 @@ def test_generate_writes_a_landing_zone(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "2026-11-01 .. 2026-11-03" in result.stdout
     assert (tmp_path / "g" / "mall" / "orders" / "2026-11-03.csv").exists()
+
+
+def test_first_refresh_of_generated_dirty_data_quarantines_and_succeeds(tmp_path: Path) -> None:
+    # the README's way to see the quarantine, on a new working database with the default 5 %
+    generated = siyu(
+        "generate",
+        "--out",
+        str(tmp_path / "landing"),
+        "--days",
+        "4",
+        "--scale",
+        "0.05",
+        "--seed",
+        "21",
+        "--dirty-share",
+        "0.01",
+        cwd=tmp_path,
+    )
+    assert generated.returncode == 0, generated.stderr
+    warehouse = tmp_path / "wh" / "siyu.duckdb"
+    result = siyu(
+        "refresh",
+        "--landing",
+        str(tmp_path / "landing"),
+        "--warehouse",
+        str(warehouse),
+        cwd=tmp_path,
+        env={"SIYU_MAX_QUARANTINE_SHARE": "0.05"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Refresh succeeded" in result.stdout
+    quarantined = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"raw/(\w+): .* (\d+) rows loaded, (\d+) rows quarantined", line)
+        if match:
+            quarantined[match[1]] = (int(match[2]), int(match[3]))
+    assert quarantined["mall_orders"][1] > 0 and quarantined["mall_visits"][1] > 0
+    with duckdb.connect(str(tmp_path / "wh" / "siyu.work.duckdb"), read_only=True) as con:
+        for source, (loaded, rejected) in quarantined.items():
+            assert con.execute(
+                "select sum(rows_loaded), sum(rows_rejected), sum(rows_landed) "
+                "from raw.landed_files where source = ?",
+                [source],
+            ).fetchall() == [(loaded, rejected, loaded + rejected)], source
+            assert con.execute(
+                "select count(*) from quarantine.rejected_rows where source = ?", [source]
+            ).fetchall() == [(rejected,)], source
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select count(*) from quarantine.rejected_rows where source = 'mall_orders'"
+        ).fetchall()
+    assert rows == [(quarantined["mall_orders"][1],)]
+
+
+def assert_one_line_per_error(stderr: str) -> None:
+    assert "Traceback" not in stderr
+    assert 'File "' not in stderr, stderr
+
+
+def test_an_error_inside_the_run_is_one_line_with_the_log(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    (tmp_path / "wh").mkdir()
+    (tmp_path / "wh" / "siyu.work.duckdb").write_text("not a DuckDB database")
+    result = siyu(
+        "refresh",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(tmp_path / "wh" / "siyu.duckdb"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert_one_line_per_error(result.stderr)
+    log = tmp_path / "logs" / "refresh.log"
+    failures = [line for line in result.stderr.splitlines() if " failed: " in line]
+    # every raw step failed the same way: one line names them, the error and the log
+    assert len(failures) == 1, result.stderr
+    assert failures[0].strip().startswith("steps raw__channels_registry, ")
+    assert "IOException: IO Error: " in failures[0] and "not a valid DuckDB database" in failures[0]
+    assert f"(full trace in {log})" in failures[0]
+    assert "Stack Trace:" in log.read_text() and "duckdb.connect" in log.read_text()
+
+
+def test_an_error_outside_the_run_is_one_line_with_the_log(tmp_path: Path) -> None:
+    (tmp_path / "a_file").write_text("")
+    result = siyu("generate", "--out", str(tmp_path / "a_file" / "landing"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_per_error(result.stderr)
+    log = tmp_path / "data" / "logs" / "siyu.log"
+    assert result.stderr.strip().splitlines() == [
+        f"siyu generate failed: NotADirectoryError: [Errno 20] Not a directory: "
+        f"'{tmp_path / 'a_file' / 'landing'}' (full trace in {log})"
+    ]
+    assert "Traceback (most recent call last)" in log.read_text()

@@ -24,3 +24,21 @@ def test_ruff() -> None:
 def test_sqlfluff(folder: str) -> None:
     result = run(sys.executable, "-m", "sqlfluff", "lint", f"dbt_project/{folder}")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+PRODUCT_PACKAGES = ("orchestration", "ingestion", "expectations")
+
+
+def test_no_duckdb_result_is_left_half_read() -> None:
+    # DuckDB 2.0 refuses other work on a connection whose last result is only partly fetched
+    # (the first-refresh crash of issue 8): results are read whole, through ingestion.queries
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in PRODUCT_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if (".fetchone(" in line or ".fetchmany(" in line)
+        and not line.lstrip().startswith("#")
+        and path.name != "queries.py"
+    ]
+    assert offenders == [], f"use ingestion.queries.fetch_row / fetch_value: {offenders}"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.queries import fetch_value
+
 PUBLISHED_SCHEMAS = ("marts", "quarantine")
 
 
@@ -37,8 +39,8 @@ def _copy_schema(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
         con.execute(
             f'create table serving.{schema}."{table}" as select * from work.{schema}."{table}"'
         )
-        count = con.execute(f'select count(*) from serving.{schema}."{table}"').fetchone()
-        copied[f"{schema}.{table}"] = int(count[0]) if count else 0
+        count = fetch_value(con, f'select count(*) from serving.{schema}."{table}"')
+        copied[f"{schema}.{table}"] = int(count or 0)
     return copied
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.loading import ensure_working_schema, forget_pending_changes
+from ingestion.queries import fetch_value
 
 # what decides the contents of the dbt tables (not docs, not tests)
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
@@ -35,10 +36,9 @@ def project_fingerprint(project_dir: Path) -> str:
 
 def last_complete_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     ensure_working_schema(con)
-    row = con.execute(
-        "select project_fingerprint from raw.dbt_builds order by started_at desc limit 1"
-    ).fetchone()
-    return row[0] if row else None
+    return fetch_value(
+        con, "select project_fingerprint from raw.dbt_builds order by started_at desc limit 1"
+    )
 
 
 def needs_full_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
