@@ -19,9 +19,9 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from ingestion.synthetic import GeneratorSettings, generate_landing_zone
-from orchestration.cli import run_refresh
-from orchestration.settings import RunSettings
+from orchestration.runner import run_refresh
+from orchestration.settings import SiyuSettings
+from synthetic.generator import GeneratorSettings, generate_landing_zone
 
 
 def measure(days: int, scale: float, root: Path) -> tuple[float, float]:
@@ -30,13 +30,13 @@ def measure(days: int, scale: float, root: Path) -> tuple[float, float]:
     generate_landing_zone(
         GeneratorSettings(out=landing, days=days, scale=scale, seed=11, start=start)
     )
-    settings = RunSettings(
+    settings = SiyuSettings(
         landing_dir=str(landing),
         warehouse_path=str(root / f"w{days}" / "siyu.duckdb"),
         work_db_path=str(root / f"w{days}" / "siyu.work.duckdb"),
-        business_timezone="Asia/Shanghai",
+        logs_dir=str(root / f"w{days}" / "logs"),
+        dagster_home=str(root / f"w{days}" / "dagster_home"),
         pii_salt="bench",
-        storage_version="v1.1.0",
     )
     last = start + timedelta(days=days - 1)
     held_back = [path for path in landing.rglob(f"{last.isoformat()}.*") if path.is_file()]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from expectations.suites import GateLimits, batch_suite, row_suite
+from expectations.limits import GateLimits
+from expectations.suites import batch_suite, row_suite
 from ingestion.schemas import SOURCES
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"

@@ -13,9 +13,10 @@ from typing import Any
 
 import duckdb
 
+from expectations.limits import GateLimits
 from expectations.profile import batch_profile, new_rows, rejected_file_reasons
 from expectations.runner import SuiteOutcome, validate_batch
-from expectations.suites import GateLimits, batch_suite, row_suite
+from expectations.suites import batch_suite, row_suite
 from ingestion.schemas import SourceSchema
 
 

@@ -11,12 +11,11 @@ Expectations whose `meta["severity"]` is "warning" do not gate the refresh; all 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from expectations.context import gx_context
+from expectations.limits import GateLimits
 from expectations.profile import derived_columns
 from ingestion.schemas import LINEAGE_COLUMNS, SourceSchema
 
@@ -31,15 +30,6 @@ PANDAS_TYPES: dict[str, list[str]] = {
     "rate": ["float64", "Float64", "object"],
     "date": ["datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]", "object"],
 }
-
-
-@dataclass(frozen=True)
-class GateLimits:
-    """Configurable limits of the data-quality gates."""
-
-    max_quarantine_share: float = 0.05
-    max_volume_drop: float = 0.5  # a day below (1 - this) x the trailing 7-day median warns
-    volume_blocking: bool = False
 
 
 def row_suite(schema: SourceSchema) -> gx.ExpectationSuite:

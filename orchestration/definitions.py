@@ -1,49 +1,48 @@
-"""The one entry point of Siyu's Dagster code location."""
+"""The one entry point of Siyu's Dagster code location.
+
+`build_definitions(settings)` builds every asset, check, job, schedule and sensor for one set of
+settings: the partitions, the schedule and the freshness checks follow its business time zone.
+`siyu refresh` calls it with the settings of its options; `dagster dev` (`siyu ui`) loads `defs`,
+which resolves the settings from the environment when the code location loads, not at import.
+"""
 
 from __future__ import annotations
 
-from dagster import Definitions, EnvVar
+import os
+
+from dagster import Definitions, definitions
 from dagster_dbt import DbtCliResource
 
-from orchestration.jobs import refresh_job
-from orchestration.landing.assets import raw_assets
-from orchestration.operations.freshness import freshness_checks
-from orchestration.operations.schedules import daily_refresh_schedule
-from orchestration.operations.sensors import landing_sensor
+from orchestration.jobs import build_refresh_job
+from orchestration.landing.assets import build_raw_assets
+from orchestration.operations.freshness import build_freshness_checks
+from orchestration.operations.schedules import build_daily_schedule
+from orchestration.operations.sensors import build_landing_sensor
+from orchestration.partitions import daily_partitions
 from orchestration.serving.assets import serving_warehouse
-from orchestration.settings import (
-    ENV_LANDING_DIR,
-    ENV_MAX_QUARANTINE_SHARE,
-    ENV_MAX_VOLUME_DROP,
-    ENV_PII_SALT,
-    ENV_STORAGE_VERSION,
-    ENV_TIMEZONE,
-    ENV_VOLUME_BLOCKING,
-    ENV_WAREHOUSE_PATH,
-    ENV_WORK_DB,
-    SiyuSettings,
-)
-from orchestration.transform.assets import siyu_dbt_models
-from orchestration.transform.project import dbt_executable, siyu_dbt_project
+from orchestration.settings import SiyuSettings, resolve_settings
+from orchestration.transform.assets import build_dbt_assets
+from orchestration.transform.project import dbt_executable, prepare_dbt_project, siyu_dbt_project
 
-defs = Definitions(
-    assets=[*raw_assets, siyu_dbt_models, serving_warehouse],
-    asset_checks=freshness_checks,
-    jobs=[refresh_job],
-    schedules=[daily_refresh_schedule],
-    sensors=[landing_sensor],
-    resources={
-        "siyu": SiyuSettings(
-            landing_dir=EnvVar(ENV_LANDING_DIR),
-            warehouse_path=EnvVar(ENV_WAREHOUSE_PATH),
-            work_db_path=EnvVar(ENV_WORK_DB),
-            business_timezone=EnvVar(ENV_TIMEZONE),
-            pii_salt=EnvVar(ENV_PII_SALT),
-            storage_version=EnvVar(ENV_STORAGE_VERSION),
-            max_quarantine_share=EnvVar(ENV_MAX_QUARANTINE_SHARE),
-            max_volume_drop=EnvVar(ENV_MAX_VOLUME_DROP),
-            volume_blocking=EnvVar(ENV_VOLUME_BLOCKING),
-        ),
-        "dbt": DbtCliResource(project_dir=siyu_dbt_project, dbt_executable=dbt_executable()),
-    },
-)
+
+def build_definitions(settings: SiyuSettings) -> Definitions:
+    prepare_dbt_project()
+    partitions = daily_partitions(settings.business_timezone)
+    refresh_job = build_refresh_job(partitions)
+    return Definitions(
+        assets=[*build_raw_assets(partitions), build_dbt_assets(partitions), serving_warehouse],
+        asset_checks=build_freshness_checks(settings.business_timezone),
+        jobs=[refresh_job],
+        schedules=[build_daily_schedule(refresh_job, settings.business_timezone)],
+        sensors=[build_landing_sensor(refresh_job)],
+        resources={
+            "siyu": settings,
+            "dbt": DbtCliResource(project_dir=siyu_dbt_project, dbt_executable=dbt_executable()),
+        },
+    )
+
+
+@definitions
+def defs() -> Definitions:
+    """What `dagster dev -m orchestration.definitions` loads (see `siyu ui`)."""
+    return build_definitions(resolve_settings(os.environ))

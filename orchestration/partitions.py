@@ -1,18 +1,20 @@
-"""Daily partitions keyed by business date in the business time zone."""
+"""Daily partitions keyed by business date, in the business time zone of the settings."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dagster import DailyPartitionsDefinition, TimeWindow
 
-BUSINESS_TIMEZONE = "Asia/Shanghai"
 FIRST_PARTITION = "2025-01-01"
 
-# One partition per business day; a day's partition exists once that day is over in Shanghai.
-daily_partitions = DailyPartitionsDefinition(
-    start_date=FIRST_PARTITION, timezone=BUSINESS_TIMEZONE, fmt="%Y-%m-%d"
-)
+
+def daily_partitions(business_timezone: str) -> DailyPartitionsDefinition:
+    """One partition per business day; a day's partition exists once that day is over."""
+    return DailyPartitionsDefinition(
+        start_date=FIRST_PARTITION, timezone=business_timezone, fmt="%Y-%m-%d"
+    )
 
 
 def window_dates(window: TimeWindow) -> tuple[date, date]:
@@ -28,8 +30,6 @@ def partition_key_range_tags(start: date, end: date) -> dict[str, str]:
     }
 
 
-def last_complete_day(now: datetime) -> date:
+def last_complete_day(now: datetime, business_timezone: str) -> date:
     """Yesterday in the business time zone (`now` must be time-zone aware)."""
-    from zoneinfo import ZoneInfo
-
-    return (now.astimezone(ZoneInfo(BUSINESS_TIMEZONE)) - timedelta(days=1)).date()
+    return (now.astimezone(ZoneInfo(business_timezone)) - timedelta(days=1)).date()

@@ -1,49 +1,16 @@
-"""Shared fixtures: the real pipeline (Dagster + dbt + DuckDB) run once on the hand-made data."""
+"""Shared fixtures: the real pipeline (Dagster + dbt + DuckDB) run once on the hand-made data.
+Helpers shared by the tests are in tests/helpers.py."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from datetime import date, timedelta
 
 import duckdb
 import pytest
 
-from orchestration.cli import RefreshOutcome, run_refresh
-from orchestration.settings import RunSettings
-
-FIXTURE_LANDING = Path(__file__).parent / "fixtures" / "landing"
-TEST_SALT = "test-salt-not-a-secret"
-
-
-@dataclass(frozen=True)
-class PipelineRun:
-    settings: RunSettings
-    outcome: RefreshOutcome
-
-
-def make_settings(
-    root: Path, landing: Path, salt: str = TEST_SALT, max_quarantine_share: str = "0.5"
-) -> RunSettings:
-    """Settings of a test run. The fixture quarantines 1 of the 3 visits of 2026-11-01 on
-    purpose (a conflicting duplicate), so its runs allow a higher share than the default 5 %."""
-    return RunSettings(
-        landing_dir=str(landing),
-        warehouse_path=str(root / "warehouse" / "siyu.duckdb"),
-        work_db_path=str(root / "warehouse" / "siyu.work.duckdb"),
-        business_timezone="Asia/Shanghai",
-        pii_salt=salt,
-        storage_version="v1.1.0",
-        max_quarantine_share=max_quarantine_share,
-    )
-
-
-def run_pipeline(settings: RunSettings, **kwargs: object) -> RefreshOutcome:
-    from dagster import DagsterInstance
-
-    with DagsterInstance.ephemeral() as instance:
-        return run_refresh(settings, instance=instance, **kwargs)  # type: ignore[arg-type]
+from tests.helpers import FIXTURE_LANDING, PipelineRun, make_settings, run_pipeline
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +28,6 @@ def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 def day_by_day_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The fixture refreshed one partition at a time, as the daily schedule does: later days'
     files (late refunds, article re-fetches) must update the marts of earlier days."""
-    from datetime import date, timedelta
-
     root = tmp_path_factory.mktemp("day_by_day_run")
     landing = root / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)

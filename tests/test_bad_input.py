@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
-from tests.conftest import FIXTURE_LANDING, TEST_SALT, PipelineRun
+from tests.helpers import FIXTURE_LANDING, TEST_SALT, PipelineRun
 
 ORDER_HEADER = (
     "order_id,user_id,created_at,paid_at,status,channel_code,distributor_id,activity_code,"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import FIXTURE_LANDING
+from tests.helpers import FIXTURE_LANDING
 
 
 def siyu(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

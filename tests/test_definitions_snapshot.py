@@ -9,12 +9,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dagster import Definitions
+
+from orchestration.definitions import build_definitions
+from tests.helpers import FIXTURE_LANDING, make_settings
+
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
 
 
-def render_definitions() -> str:
-    from orchestration.definitions import defs
+def definitions_under(root: Path) -> Definitions:
+    return build_definitions(make_settings(root, FIXTURE_LANDING))
 
+
+def render_definitions(defs: Definitions) -> str:
     graph = defs.resolve_asset_graph()
     lines = ["# assets: key [group] (partitions) <- upstream keys"]
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
@@ -40,8 +47,8 @@ def render_definitions() -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_definitions_match_snapshot() -> None:
-    rendered = render_definitions()
+def test_definitions_match_snapshot(tmp_path: Path) -> None:
+    rendered = render_definitions(definitions_under(tmp_path))
     if os.environ.get("SIYU_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
         SNAPSHOT.write_text(rendered, encoding="utf-8")
     assert rendered == SNAPSHOT.read_text(encoding="utf-8"), (
@@ -49,13 +56,12 @@ def test_definitions_match_snapshot() -> None:
     )
 
 
-def test_every_spec_mart_is_an_asset_upstream_of_publish() -> None:
+def test_every_spec_mart_is_an_asset_upstream_of_publish(tmp_path: Path) -> None:
     from dagster import AssetKey
 
-    from orchestration.definitions import defs
     from orchestration.serving.assets import MART_NAMES
 
-    graph = defs.resolve_asset_graph()
+    graph = definitions_under(tmp_path).resolve_asset_graph()
     publish = graph.get(AssetKey(["serving", "siyu_warehouse"]))
     for name in MART_NAMES:
         assert AssetKey(["marts", name]) in publish.parent_keys

@@ -12,7 +12,7 @@ import pytest
 
 from ingestion.parsing import parse_file_bytes
 from ingestion.schemas import SOURCES
-from ingestion.synthetic import GeneratorSettings, generate_landing_zone
+from synthetic.generator import GeneratorSettings, generate_landing_zone
 
 
 def digest(folder: Path) -> str:

@@ -17,8 +17,13 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import FIXTURE_LANDING, PipelineRun, make_settings, run_pipeline
-from tests.test_serving_file import mart_contents
+from tests.helpers import (
+    FIXTURE_LANDING,
+    PipelineRun,
+    make_settings,
+    mart_contents,
+    run_pipeline,
+)
 
 ORDERS_HEADER = (
     "order_id,user_id,created_at,paid_at,status,channel_code,distributor_id,activity_code,"

@@ -14,6 +14,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from tests.helpers import rows
+
 D1, D2, D3, D4, D5 = (
     date(2026, 10, 30),
     date(2026, 10, 31),
@@ -23,12 +25,6 @@ D1, D2, D3, D4, D5 = (
 )
 CALENDAR = [D1, D2, D3, D4, D5]
 CHANNELS = ["ghost", "kol", "qr", "unknown"]
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def by_key(records: list[dict], *key: str) -> dict:

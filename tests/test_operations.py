@@ -7,17 +7,30 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dagster import RunRequest, SkipReason, build_schedule_context, build_sensor_context
+from dagster import (
+    Definitions,
+    RunRequest,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+)
 
 from ingestion.schemas import MALL_ORDERS
+from orchestration.definitions import build_definitions
 from orchestration.operations.freshness import expected_latest_day, freshness_result, missing_days
-from orchestration.operations.schedules import daily_refresh_schedule
-from orchestration.operations.sensors import landing_sensor
+from orchestration.operations.sensors import evaluate_landing
 from orchestration.settings import SiyuSettings
-from tests.conftest import FIXTURE_LANDING
+from tests.helpers import FIXTURE_LANDING, make_settings
 
 
-def test_schedule_refreshes_yesterday_at_six_in_shanghai() -> None:
+def definitions_in(tmp_path: Path, business_timezone: str = "Asia/Shanghai") -> Definitions:
+    return build_definitions(
+        make_settings(tmp_path, FIXTURE_LANDING, business_timezone=business_timezone)
+    )
+
+
+def test_schedule_refreshes_yesterday_at_six_in_shanghai(tmp_path: Path) -> None:
+    daily_refresh_schedule = definitions_in(tmp_path).resolve_schedule_def("daily_refresh")
     assert daily_refresh_schedule.cron_schedule == "0 6 * * *"
     assert daily_refresh_schedule.execution_timezone == "Asia/Shanghai"
     # 2026-11-22 06:00 in Shanghai is 2026-11-21 22:00 UTC
@@ -29,12 +42,12 @@ def test_schedule_refreshes_yesterday_at_six_in_shanghai() -> None:
 
 
 def settings_for(landing: Path) -> SiyuSettings:
-    return SiyuSettings(landing_dir=str(landing), warehouse_path="unused", work_db_path="unused")
+    return make_settings(landing.parent / "unused", landing)
 
 
 def evaluate(landing: Path, cursor: str | None) -> tuple[RunRequest | SkipReason, str | None]:
-    context = build_sensor_context(cursor=cursor, resources={"siyu": settings_for(landing)})
-    result = landing_sensor(context)
+    context = build_sensor_context(cursor=cursor)
+    result = evaluate_landing(context, settings_for(landing))
     return result, context.cursor
 
 
@@ -79,8 +92,13 @@ def test_sensor_skips_without_a_landing_folder(tmp_path: Path) -> None:
 
 def test_expected_latest_day_waits_for_eight_o_clock() -> None:
     # 07:59 in Shanghai: yesterday's WeChat data is not ready yet
-    assert expected_latest_day(datetime(2026, 11, 21, 23, 59, tzinfo=UTC)) == date(2026, 11, 20)
-    assert expected_latest_day(datetime(2026, 11, 22, 0, 0, tzinfo=UTC)) == date(2026, 11, 21)
+    shanghai = "Asia/Shanghai"
+    assert expected_latest_day(datetime(2026, 11, 21, 23, 59, tzinfo=UTC), shanghai) == date(
+        2026, 11, 20
+    )
+    assert expected_latest_day(datetime(2026, 11, 22, 0, 0, tzinfo=UTC), shanghai) == date(
+        2026, 11, 21
+    )
 
 
 def test_missing_days() -> None:
@@ -92,11 +110,15 @@ def test_missing_days() -> None:
 def test_freshness_warns_about_missing_days(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)
-    result = freshness_result(MALL_ORDERS, landing, datetime(2026, 11, 4, 1, 0, tzinfo=UTC))
+    result = freshness_result(
+        MALL_ORDERS, landing, datetime(2026, 11, 4, 1, 0, tzinfo=UTC), "Asia/Shanghai"
+    )
     assert result.passed is False
     assert result.severity.value == "WARN"
     assert result.description.startswith("mall_orders: 1 day(s) missing: 2026-11-03")
-    fresh = freshness_result(MALL_ORDERS, landing, datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+    fresh = freshness_result(
+        MALL_ORDERS, landing, datetime(2026, 11, 2, 1, 0, tzinfo=UTC), "Asia/Shanghai"
+    )
     assert fresh.passed is True
 
 
@@ -106,6 +128,27 @@ def test_roster_snapshots_are_expected_weekly(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)  # snapshots of 2026-10-30 and 2026-11-01
     week_later = datetime(2026, 11, 8, 1, 0, tzinfo=UTC)  # expects up to 11-07
-    assert freshness_result(DISTRIBUTOR_ROSTER, landing, week_later).passed is True
+    assert freshness_result(DISTRIBUTOR_ROSTER, landing, week_later, "Asia/Shanghai").passed is True
     too_old = datetime(2026, 11, 9, 1, 0, tzinfo=UTC)  # expects a snapshot since 11-02
-    assert freshness_result(DISTRIBUTOR_ROSTER, landing, too_old).passed is False
+    assert freshness_result(DISTRIBUTOR_ROSTER, landing, too_old, "Asia/Shanghai").passed is False
+
+
+def test_partitions_schedule_and_freshness_follow_the_business_time_zone(tmp_path: Path) -> None:
+    # the settings' zone is the one definition: another zone moves all three
+    defs = definitions_in(tmp_path, business_timezone="America/New_York")
+    job = defs.resolve_job_def("siyu_refresh")
+    assert job.partitions_def is not None and job.partitions_def.timezone == "America/New_York"
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.execution_timezone == "America/New_York"
+    # 2026-11-22 06:00 in New York is 11:00 UTC; it refreshes New York's yesterday
+    context = build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+    )
+    requests = list(schedule.evaluate_tick(context).run_requests or [])
+    assert [r.partition_key for r in requests] == ["2026-11-21"]
+    # 2026-11-22 05:00 UTC: after 08:00 in Shanghai (11-21 is expected), 00:00 in New York
+    now = datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
+    assert expected_latest_day(now, "Asia/Shanghai") == date(2026, 11, 21)
+    assert expected_latest_day(now, "America/New_York") == date(2026, 11, 20)
+    check = next(c for c in defs.asset_checks or [] if "mall_orders" in str(c.check_keys))
+    assert "America/New_York" in next(iter(check.check_specs)).description

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.serving.publish import publish_serving_file
-from tests.conftest import FIXTURE_LANDING, TEST_SALT, PipelineRun
+from tests.helpers import FIXTURE_LANDING, TEST_SALT, PipelineRun
 
 GMV_PAIR_SQL = (
     "select (select sum(gmv) from marts.average_order_value), "

@@ -10,7 +10,13 @@ import duckdb
 
 from ingestion.loading import load_source
 from ingestion.schemas import MALL_USERS
-from tests.conftest import FIXTURE_LANDING, PipelineRun, make_settings, run_pipeline
+from tests.helpers import (
+    FIXTURE_LANDING,
+    PipelineRun,
+    make_settings,
+    mart_contents,
+    run_pipeline,
+)
 
 SPEC_MARTS = {
     "daily_active_rate",
@@ -91,19 +97,6 @@ def test_phone_is_a_salted_hash_in_the_working_database(fixture_run: PipelineRun
     with duckdb.connect(fixture_run.settings.work_db_path, read_only=True) as con:
         hashes = con.execute("select distinct phone_hash from raw.mall_users").fetchall()
     assert len(hashes) == 4 and all(len(h) == 64 for (h,) in hashes)
-
-
-def mart_contents(path: str) -> dict[str, list[tuple]]:
-    with duckdb.connect(path, read_only=True) as con:
-        tables = [
-            t
-            for (t,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts'"
-            ).fetchall()
-        ]
-        return {
-            t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr) for t in tables
-        }
 
 
 def test_running_twice_gives_the_same_marts(tmp_path: Path, fixture_run: PipelineRun) -> None:

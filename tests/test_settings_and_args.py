@@ -8,10 +8,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import EnvVar
 
 from ingestion.schemas import SOURCES
-from orchestration.cli import raw_load_run_config, refresh_window
-from orchestration.settings import default_work_db_path, resolve_settings
+from orchestration.runner import refresh_run_config, refresh_window
+from orchestration.settings import (
+    DEFAULT_TIMEZONE,
+    SettingsError,
+    default_work_db_path,
+    resolve_settings,
+)
 from orchestration.transform.build_state import (
     needs_full_refresh,
     project_fingerprint,
@@ -29,6 +35,30 @@ def test_settings_precedence_option_then_environment_then_default(tmp_path: Path
     assert settings.work_db_path.endswith("data/warehouse/siyu.work.duckdb")
     assert settings.storage_version == "v1.1.0"
     assert settings.pii_salt == ""
+    assert settings.logs_dir.endswith("data/logs")
+    assert settings.dagster_home.endswith("data/dagster_home")
+    # numbers and flags arrive typed
+    assert settings.max_quarantine_share == 0.05 and settings.volume_blocking is False
+    typed = resolve_settings(
+        {"SIYU_MAX_QUARANTINE_SHARE": "0.2", "SIYU_VOLUME_BLOCKING": "yes", "SIYU_PII_SALT": "s"}
+    )
+    assert typed.max_quarantine_share == 0.2 and typed.volume_blocking is True
+    # the salt is read by Dagster when a run starts, so the UI shows the variable, not the salt
+    assert isinstance(typed.pii_salt, EnvVar) and typed.pii_salt.env_var_name == "SIYU_PII_SALT"
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"SIYU_TIMEZONE": "Mars/Olympus"}, "not an IANA time zone"),
+        ({"SIYU_MAX_QUARANTINE_SHARE": "five"}, "SIYU_MAX_QUARANTINE_SHARE must be a fraction"),
+        ({"SIYU_MAX_VOLUME_DROP": "1.5"}, "SIYU_MAX_VOLUME_DROP must be a fraction"),
+        ({"SIYU_VOLUME_BLOCKING": "maybe"}, "SIYU_VOLUME_BLOCKING must be true or false"),
+    ],
+)
+def test_unusable_settings_are_named(environment: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        resolve_settings(environment)
 
 
 def test_default_work_db_path() -> None:
@@ -53,8 +83,8 @@ def test_one_dbt_target_folder_per_working_database(tmp_path: Path) -> None:
     assert first.parent == tmp_path and first.name.startswith("build-")
 
 
-def test_raw_load_run_config_covers_every_raw_asset() -> None:
-    config = raw_load_run_config(force_reload=True, full_refresh=True)
+def test_refresh_run_config_covers_every_raw_asset() -> None:
+    config = refresh_run_config(force_reload=True, full_refresh=True)
     assert set(config["ops"]) == {f"raw__{s.name}" for s in SOURCES} | {"siyu_dbt_models"}
     assert config["ops"]["raw__mall_orders"]["config"] == {"force_reload": True}
     assert config["ops"]["siyu_dbt_models"]["config"] == {"full_refresh": True}
@@ -104,3 +134,12 @@ def test_refresh_window(tmp_path: Path) -> None:
         refresh_window(tmp_path, date(2020, 1, 1), date(2020, 1, 2), yesterday)
     with pytest.raises(ValueError, match="no daily file"):
         refresh_window(tmp_path / "mall", None, None, yesterday)
+
+
+def test_the_dbt_projects_own_time_zone_default_is_the_settings_default() -> None:
+    # dbt run by hand (parse, lint) uses the project's default; the pipeline always passes the
+    # settings' zone as a var. The two defaults must be the same zone.
+    import yaml
+
+    project = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
+    assert yaml.safe_load(project.read_text())["vars"]["business_timezone"] == DEFAULT_TIMEZONE

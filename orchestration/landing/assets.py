@@ -12,6 +12,7 @@ from dagster import (
     AssetsDefinition,
     BackfillPolicy,
     Config,
+    DailyPartitionsDefinition,
     MaterializeResult,
     asset,
 )
@@ -19,7 +20,7 @@ from dagster import (
 from expectations.gates import SourceGateResult, run_source_gate
 from ingestion.loading import SourceLoadReport, load_source
 from ingestion.schemas import SOURCES, SourceSchema
-from orchestration.partitions import daily_partitions, window_dates
+from orchestration.partitions import window_dates
 from orchestration.settings import SiyuSettings
 
 
@@ -74,12 +75,14 @@ def gate_check_results(gate: SourceGateResult, volume_blocking: bool) -> list[As
     ]
 
 
-def build_raw_asset(schema: SourceSchema) -> AssetsDefinition:
+def build_raw_asset(
+    schema: SourceSchema, partitions_def: DailyPartitionsDefinition
+) -> AssetsDefinition:
     key = AssetKey(["raw", schema.name])
 
     @asset(
         key=key,
-        partitions_def=daily_partitions if schema.dated else None,
+        partitions_def=partitions_def if schema.dated else None,
         backfill_policy=BackfillPolicy.single_run() if schema.dated else None,
         group_name="landing",
         description=f"{schema.description} Files: `{schema.path_glob}` in the landing folder.",
@@ -133,4 +136,6 @@ def build_raw_asset(schema: SourceSchema) -> AssetsDefinition:
     return raw_source
 
 
-raw_assets: list[AssetsDefinition] = [build_raw_asset(schema) for schema in SOURCES]
+def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> list[AssetsDefinition]:
+    """One raw asset per landing source; the daily sources on `partitions_def`."""
+    return [build_raw_asset(schema, partitions_def) for schema in SOURCES]

@@ -1,6 +1,6 @@
 """Freshness: every daily source is expected every day; a missing day warns (never blocks)."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,15 +15,16 @@ from dagster import (
 
 from ingestion.loading import discover_files
 from ingestion.schemas import SOURCES, SourceSchema
-from orchestration.partitions import BUSINESS_TIMEZONE
 from orchestration.settings import SiyuSettings
 
 READY_HOUR = 8  # WeChat's data for a day is ready after 08:00 the next day
 
 
-def expected_latest_day(now: datetime, ready_hour: int = READY_HOUR) -> date:
+def expected_latest_day(
+    now: datetime, business_timezone: str, ready_hour: int = READY_HOUR
+) -> date:
     """The newest business day whose files should have landed by `now`."""
-    local = now.astimezone(ZoneInfo(BUSINESS_TIMEZONE))
+    local = now.astimezone(ZoneInfo(business_timezone))
     lag = 1 if local.hour >= ready_hour else 2
     return local.date() - timedelta(days=lag)
 
@@ -40,13 +41,15 @@ def missing_days(present: set[date], expected_latest: date) -> list[date]:
     return missing
 
 
-def freshness_result(schema: SourceSchema, landing_dir: Path, now: datetime) -> AssetCheckResult:
+def freshness_result(
+    schema: SourceSchema, landing_dir: Path, now: datetime, business_timezone: str
+) -> AssetCheckResult:
     present = {
         landed.file_date
         for landed in discover_files(landing_dir, schema)
         if landed.file_date is not None
     }
-    expected = expected_latest_day(now)
+    expected = expected_latest_day(now, business_timezone)
     if schema.expected_every_days > 1:
         # snapshots: only the age of the newest one matters
         oldest_allowed = expected - timedelta(days=schema.expected_every_days - 1)
@@ -74,22 +77,23 @@ def freshness_result(schema: SourceSchema, landing_dir: Path, now: datetime) -> 
     )
 
 
-def build_freshness_check(schema: SourceSchema) -> AssetChecksDefinition:
+def build_freshness_check(schema: SourceSchema, business_timezone: str) -> AssetChecksDefinition:
     @asset_check(
         asset=AssetKey(["raw", schema.name]),
         name="freshness",
         blocking=False,
         description=(
             f"Expects a {schema.path_glob} file every {schema.expected_every_days} day(s) up to "
-            f"yesterday (after {READY_HOUR}:00 {BUSINESS_TIMEZONE}); warns about missing days."
+            f"yesterday (after {READY_HOUR}:00 {business_timezone}); warns about missing days."
         ),
     )
     def freshness(context: AssetCheckExecutionContext, siyu: SiyuSettings) -> AssetCheckResult:
-        return freshness_result(schema, Path(siyu.landing_dir), datetime.now(tz=ZoneInfo("UTC")))
+        return freshness_result(
+            schema, Path(siyu.landing_dir), datetime.now(tz=UTC), siyu.business_timezone
+        )
 
     return freshness
 
 
-freshness_checks: list[AssetChecksDefinition] = [
-    build_freshness_check(schema) for schema in SOURCES if schema.dated
-]
+def build_freshness_checks(business_timezone: str) -> list[AssetChecksDefinition]:
+    return [build_freshness_check(schema, business_timezone) for schema in SOURCES if schema.dated]

@@ -4,14 +4,28 @@ Yesterday's files carry the revisions of earlier days (orders re-exported with l
 articles re-fetched for 7 publish dates), and the dbt models recompute the days they change.
 """
 
-from dagster import build_schedule_from_partitioned_job
+from __future__ import annotations
 
-from orchestration.jobs import refresh_job
-
-daily_refresh_schedule = build_schedule_from_partitioned_job(
-    refresh_job,
-    name="daily_refresh",
-    hour_of_day=6,
-    minute_of_hour=0,
-    description="Refresh yesterday (Asia/Shanghai) every morning at 06:00.",
+from dagster import (
+    ScheduleDefinition,
+    build_schedule_from_partitioned_job,
 )
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
+
+SCHEDULE_HOUR = 6
+
+
+def build_daily_schedule(
+    refresh_job: UnresolvedAssetJobDefinition, business_timezone: str
+) -> ScheduleDefinition:
+    """Runs in the time zone of the job's partitions (the business time zone)."""
+    return build_schedule_from_partitioned_job(
+        refresh_job,
+        name="daily_refresh",
+        hour_of_day=SCHEDULE_HOUR,
+        minute_of_hour=0,
+        description=f"Refresh yesterday ({business_timezone}) every morning at "
+        f"{SCHEDULE_HOUR:02d}:00.",
+    )

@@ -5,10 +5,18 @@ import json
 from datetime import date
 from pathlib import Path
 
-from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
 
 from ingestion.loading import LandedFile, discover_landing, landed_days
-from orchestration.jobs import refresh_job
 from orchestration.partitions import FIRST_PARTITION, partition_key_range_tags
 from orchestration.settings import SiyuSettings
 
@@ -70,15 +78,10 @@ def landing_run_request(
     return RunRequest(run_key=run_key, tags=partition_key_range_tags(days[0], days[-1]))
 
 
-@sensor(
-    job=refresh_job,
-    minimum_interval_seconds=300,
-    description=(
-        "Notices newly landed or re-landed files (by path and content hash, kept in the cursor) "
-        "and requests one refresh run covering the affected business days."
-    ),
-)
-def landing_sensor(context: SensorEvaluationContext, siyu: SiyuSettings):  # noqa: ANN201
+def evaluate_landing(
+    context: SensorEvaluationContext, siyu: SiyuSettings
+) -> RunRequest | SkipReason:
+    """One tick of the landing sensor: compare the landing folder with the cursor."""
     landing_dir = Path(siyu.landing_dir)
     if not landing_dir.is_dir():
         return SkipReason(f"the landing folder {landing_dir} does not exist")
@@ -95,3 +98,21 @@ def landing_sensor(context: SensorEvaluationContext, siyu: SiyuSettings):  # noq
     if request is None:
         return SkipReason("no new or changed files in the landing folder")
     return request
+
+
+def build_landing_sensor(refresh_job: UnresolvedAssetJobDefinition) -> SensorDefinition:
+    @sensor(
+        name="landing_sensor",
+        job=refresh_job,
+        minimum_interval_seconds=300,
+        description=(
+            "Notices newly landed or re-landed files (by path and content hash, kept in the "
+            "cursor) and requests one refresh run covering the affected business days."
+        ),
+    )
+    def landing_sensor(
+        context: SensorEvaluationContext, siyu: SiyuSettings
+    ) -> RunRequest | SkipReason:
+        return evaluate_landing(context, siyu)
+
+    return landing_sensor

@@ -4,10 +4,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Config
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    Config,
+    DailyPartitionsDefinition,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.partitions import daily_partitions, window_dates
+from orchestration.partitions import window_dates
 from orchestration.settings import SiyuSettings
 from orchestration.transform.build_state import (
     needs_full_refresh,
@@ -16,9 +23,9 @@ from orchestration.transform.build_state import (
     record_complete_build,
 )
 from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
-from orchestration.transform.project import prepare_dbt_project, siyu_dbt_project
+from orchestration.transform.project import siyu_dbt_project
 
-prepare_dbt_project()
+DBT_ASSETS_NAME = "siyu_dbt_models"
 
 
 class DbtBuildConfig(Config):
@@ -44,39 +51,45 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "transform"
 
 
-@dbt_assets(
-    manifest=siyu_dbt_project.manifest_path,
-    project=siyu_dbt_project,
-    dagster_dbt_translator=SiyuDbtTranslator(),
-    partitions_def=daily_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-)
-def siyu_dbt_models(
-    context: AssetExecutionContext,
-    config: DbtBuildConfig,
-    dbt: DbtCliResource,
-    siyu: SiyuSettings,
-) -> Any:
-    start, end = window_dates(context.partition_time_window)
-    dbt_vars = DbtVars(
-        work_db_path=siyu.work_db_path,
-        business_timezone=siyu.business_timezone,
+def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:
+    """Every dbt model, seed and test, partitioned like the raw sources (one build per run)."""
+
+    @dbt_assets(
+        name=DBT_ASSETS_NAME,
+        manifest=siyu_dbt_project.manifest_path,
+        project=siyu_dbt_project,
+        dagster_dbt_translator=SiyuDbtTranslator(),
+        partitions_def=partitions_def,
+        backfill_policy=BackfillPolicy.single_run(),
     )
-    fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
-    with siyu.connect_work_db() as con:
-        full_refresh = config.full_refresh or needs_full_refresh(con, fingerprint)
-        note_refresh_window(con, start, end)
-    if full_refresh and not config.full_refresh:
-        context.log.info("the dbt project changed since the last complete build: full refresh")
-    build_started = datetime.now(UTC)
-    yield from dbt.cli(
-        dbt_build_args(dbt_vars, full_refresh),
-        context=context,
-        target_path=dbt_target_path(siyu_dbt_project.target_path, siyu.work_db_path),
-    ).stream()
-    # stream() raises when any model or blocking test failed: the change log is kept then, and
-    # the next build recomputes what it names (delete+insert makes that idempotent)
-    if not context.is_subset:
+    def siyu_dbt_models(
+        context: AssetExecutionContext,
+        config: DbtBuildConfig,
+        dbt: DbtCliResource,
+        siyu: SiyuSettings,
+    ) -> Any:
+        start, end = window_dates(context.partition_time_window)
+        dbt_vars = DbtVars(
+            work_db_path=siyu.work_db_path,
+            business_timezone=siyu.business_timezone,
+        )
+        fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
         with siyu.connect_work_db() as con:
-            applied = record_complete_build(con, fingerprint, build_started, full_refresh)
-        context.log.info(f"incremental models are up to date ({applied} change-log entries)")
+            full_refresh = config.full_refresh or needs_full_refresh(con, fingerprint)
+            note_refresh_window(con, start, end)
+        if full_refresh and not config.full_refresh:
+            context.log.info("the dbt project changed since the last complete build: full refresh")
+        build_started = datetime.now(UTC)
+        yield from dbt.cli(
+            dbt_build_args(dbt_vars, full_refresh),
+            context=context,
+            target_path=dbt_target_path(siyu_dbt_project.target_path, siyu.work_db_path),
+        ).stream()
+        # stream() raises when any model or blocking test failed: the change log is kept then,
+        # and the next build recomputes what it names (delete+insert makes that idempotent)
+        if not context.is_subset:
+            with siyu.connect_work_db() as con:
+                applied = record_complete_build(con, fingerprint, build_started, full_refresh)
+            context.log.info(f"incremental models are up to date ({applied} change-log entries)")
+
+    return siyu_dbt_models

@@ -1,0 +1,174 @@
+"""Run a refresh in-process, as `siyu refresh` and `siyu demo` do: the business days it covers,
+one writer at a time, the Dagster instance, and the same job the schedule runs.
+
+The job's and dbt's output, every trace included, goes to the refresh log; the caller gets a
+`RefreshOutcome` to print.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
+
+from ingestion.loading import discover_landing, landed_days
+from ingestion.schemas import SOURCES
+from orchestration.definitions import build_definitions
+from orchestration.jobs import REFRESH_JOB_NAME
+from orchestration.partitions import FIRST_PARTITION, last_complete_day, partition_key_range_tags
+from orchestration.run_report import (
+    RefreshOutcome,
+    data_quality_warning_lines,
+    failure_lines,
+    load_summary_lines,
+    warning_lines,
+)
+from orchestration.settings import SiyuSettings
+from orchestration.transform.assets import DBT_ASSETS_NAME
+
+DAGSTER_YAML = """# Written by siyu. Runs writing the working DuckDB (tag siyu/working_database) are
+# queued one at a time: DuckDB allows one writer per file.
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: "siyu/working_database"
+        limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+class WriterBusyError(RuntimeError):
+    """Another refresh holds the working database."""
+
+
+def refresh_window(
+    landing_dir: Path, start: date | None, end: date | None, last_day: date
+) -> tuple[date, date]:
+    """The partitions [start, end] a refresh covers: the given days, else every landed day, up
+    to `last_day` (yesterday); raises ValueError with a readable reason when there is none."""
+    first_partition = date.fromisoformat(FIRST_PARTITION)
+    if start is None or end is None:
+        days = landed_days(discover_landing(landing_dir))
+        if not days:
+            raise ValueError(f"the landing folder {landing_dir} has no daily file")
+        start, end = start or days[0], end or days[-1]
+    if start > end:
+        raise ValueError(f"the range {start} .. {end} is empty")
+    if start < first_partition:
+        raise ValueError(f"{start} is before the first partition {FIRST_PARTITION}")
+    end = min(end, last_day)
+    if start > end:
+        raise ValueError(f"{start} is not over yet in the business time zone")
+    return start, end
+
+
+@contextlib.contextmanager
+def writer_lock(work_db_path: str) -> Iterator[None]:
+    """One refresh at a time on a working database (DuckDB allows one writer per file)."""
+    lock_path = Path(f"{work_db_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WriterBusyError(
+                f"another refresh is writing {work_db_path}; try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare_dagster_home(home: Path) -> None:
+    """Create DAGSTER_HOME with the run-queue limit when it has no dagster.yaml yet."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
+def persistent_instance(settings: SiyuSettings) -> DagsterInstance:
+    """The instance in the settings' DAGSTER_HOME, so CLI runs show in the UI."""
+    home = Path(settings.dagster_home)
+    prepare_dagster_home(home)
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def refresh_run_config(force_reload: bool = False, full_refresh: bool = False) -> dict[str, Any]:
+    """Run config of the refresh job (the partitions say which days)."""
+    ops: dict[str, Any] = {
+        f"raw__{schema.name}": {"config": {"force_reload": force_reload}} for schema in SOURCES
+    }
+    ops[DBT_ASSETS_NAME] = {"config": {"full_refresh": full_refresh}}
+    # the console logger writes into the refresh log (see run_refresh), not onto the terminal
+    return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def run_refresh(
+    settings: SiyuSettings,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    force_reload: bool = False,
+    full_refresh: bool = False,
+    instance: DagsterInstance | None = None,
+) -> RefreshOutcome:
+    """Run the refresh job in-process for the business days [start, end] (all landed days when
+    unset): one partition, or one run over a partition range (single-run backfill)."""
+    try:
+        first, last = refresh_window(
+            Path(settings.landing_dir),
+            start,
+            end,
+            last_complete_day(datetime.now(tz=UTC), settings.business_timezone),
+        )
+    except ValueError as error:
+        return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
+    job = build_definitions(settings).resolve_job_def(REFRESH_JOB_NAME)
+    log_path = settings.refresh_log_path
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    partition: dict[str, Any] = (
+        {"partition_key": first.isoformat()}
+        if first == last
+        else {"tags": partition_key_range_tags(first, last)}
+    )
+    try:
+        with writer_lock(settings.work_db_path):
+            # Dagster's and dbt's output (with every trace) goes to the log file; the terminal
+            # gets the summary, and one line per failure that points to the log
+            with (
+                open(log_path, "a", encoding="utf-8") as log,
+                contextlib.redirect_stdout(log),
+                contextlib.redirect_stderr(log),
+            ):
+                result = job.execute_in_process(
+                    run_config=refresh_run_config(force_reload, full_refresh),
+                    instance=instance or persistent_instance(settings),
+                    raise_on_error=False,
+                    **partition,
+                )
+    except WriterBusyError as error:
+        return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
+    outcome = RefreshOutcome(
+        success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
+    )
+    window = first.isoformat() if first == last else f"{first} .. {last}"
+    outcome.summary_lines = (
+        [f"Refreshed business days {window}"]
+        + load_summary_lines(result)
+        + warning_lines(result)
+        + data_quality_warning_lines(settings.work_db_path)
+    )
+    if not result.success:
+        outcome.failure_lines = failure_lines(result, log_path) or [
+            f"the refresh run failed (see {log_path})"
+        ]
+    return outcome
