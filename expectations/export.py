@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from expectations.limits import GateLimits
 from expectations.suites import batch_suite, row_suite
@@ -23,7 +24,7 @@ def suite_documents(limits: GateLimits | None = None) -> dict[str, str]:
     documents: dict[str, str] = {}
     for schema in SOURCES:
         for suite in (row_suite(schema), batch_suite(schema, limits)):
-            body = suite.to_json_dict()
+            body: dict[str, Any] = dict(suite.to_json_dict())
             body.pop("id", None)
             for expectation in body.get("expectations", []):
                 expectation.pop("id", None)

@@ -107,7 +107,10 @@ def run_source_gate(
     if not profile.empty:
         outcome = validate_batch(batch_suite(schema, limits), profile, ["day"])
         result.suites["batch"] = outcome.result | {"days": outcome.rows}
-        profile_rows = {str(r["day"]): r for r in profile.to_dict(orient="records")}
+        profile_rows = {
+            str(record["day"]): {str(name): value for name, value in record.items()}
+            for record in profile.to_dict(orient="records")
+        }
         gates, warnings = _profile_messages(
             con,
             schema,

@@ -7,7 +7,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from ingestion.schemas import SourceSchema
+from ingestion.duplicates import differs_from_first_occurrence
+from ingestion.schemas import DaysAfter, SourceSchema
 
 BATCH_PROFILE_SQL = """
 with
@@ -98,14 +99,12 @@ def rejected_file_reasons(
 def derived_columns(schema: SourceSchema) -> dict[str, str]:
     """Columns computed for the row suite: name -> SQL over the raw table."""
     derived: dict[str, str] = {}
-    if schema.name == "wechat_oa_article_total":
-        derived["stat_offset_days"] = "datediff('day', ref_date, stat_date)"
+    for rule in schema.row_rules:
+        if isinstance(rule, DaysAfter):
+            derived[rule.offset_column] = f"datediff('day', {rule.start}, {rule.end})"
     if schema.unique_key:
-        # same key, other content: a conflicting duplicate (exact duplicates are fine)
-        partition = list(schema.unique_key) + (["_file"] if schema.unique_scope == "file" else [])
-        content = ", ".join(column.raw_name for column in schema.columns)
-        window = f"over (partition by {', '.join(partition)})"
-        derived["key_conflict"] = f"min(hash({content})) {window} <> max(hash({content})) {window}"
+        # same key, other content than its first occurrence (exact duplicates are fine)
+        derived["key_conflict"] = differs_from_first_occurrence(schema)
     return derived
 
 

@@ -38,14 +38,6 @@ class SuiteOutcome:
     failures: list[Failure]
     result: dict[str, Any]
 
-    @property
-    def gate_passed(self) -> bool:
-        return not any(f.severity == "gate" for f in self.failures)
-
-    @property
-    def warnings(self) -> list[Failure]:
-        return [f for f in self.failures if f.severity == "warning"]
-
 
 def _asset(name: str) -> Any:
     datasource = gx_context().data_sources.get("siyu")

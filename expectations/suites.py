@@ -17,7 +17,7 @@ import great_expectations.expectations as gxe
 from expectations.context import gx_context
 from expectations.limits import GateLimits
 from expectations.profile import derived_columns
-from ingestion.schemas import LINEAGE_COLUMNS, SourceSchema
+from ingestion.schemas import LINEAGE_COLUMNS, DaysAfter, NotGreaterThan, SourceSchema
 
 GATE = {"severity": "gate"}
 WARNING = {"severity": "warning"}
@@ -69,27 +69,29 @@ def row_suite(schema: SourceSchema) -> gx.ExpectationSuite:
             suite.add_expectation(
                 gxe.ExpectColumnValueLengthsToEqual(column=name, value=64, meta=GATE)
             )
-    for smaller, larger in schema.not_greater_than:
-        suite.add_expectation(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=larger,
-                column_B=smaller,
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta=GATE,
+    for rule in schema.row_rules:
+        if isinstance(rule, NotGreaterThan):
+            suite.add_expectation(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=rule.larger,
+                    column_B=rule.smaller,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                    meta=GATE,
+                )
             )
-        )
     if schema.unique_key:
         # the key is unique up to exact duplicates (which are ignored downstream)
         suite.add_expectation(
             gxe.ExpectColumnValuesToBeInSet(column="key_conflict", value_set=[False], meta=GATE)
         )
-    if schema.name == "wechat_oa_article_total":
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeBetween(
-                column="stat_offset_days", min_value=0, max_value=6, meta=GATE
+    for rule in schema.row_rules:
+        if isinstance(rule, DaysAfter):
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=rule.offset_column, min_value=0, max_value=rule.max_days, meta=GATE
+                )
             )
-        )
     suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="_file", meta=GATE))
     assert set(LINEAGE_COLUMNS) <= set(raw_columns)
     return suite

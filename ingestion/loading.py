@@ -8,15 +8,16 @@ costs in proportion to what landed, not to the history. Rows that break a rule g
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from ingestion.content_hash import content_digest
+from ingestion.duplicates import differs_from_first_occurrence, occurrence_window
 from ingestion.parsing import (
     RAW_RECORD,
     REASON,
@@ -25,73 +26,14 @@ from ingestion.parsing import (
     ParsedBatch,
     file_date_from_name,
     parse_file_bytes,
+    raw_record_json,
 )
-from ingestion.queries import fetch_row, fetch_value
+from ingestion.queries import fetch_row
 from ingestion.schemas import SOURCES, SourceSchema
+from ingestion.working_database import ensure_working_schema, note_changed_rows
 
 # Bump when parsing rules change: every file is then re-parsed on the next run.
 PARSER_VERSION = "1"
-
-LANDED_FILES_DDL = """
-create table if not exists raw.landed_files (
-    source varchar not null,
-    file varchar not null,
-    file_date date,
-    fingerprint varchar not null,
-    encoding varchar,
-    status varchar not null,
-    reason varchar,
-    rows_landed bigint not null,
-    rows_loaded bigint not null,
-    rows_rejected bigint not null,
-    loaded_at timestamptz not null,
-    primary key (source, file)
-)
-"""
-
-# The change log: what the raw tables gained or lost since the last complete dbt build. The
-# incremental models recompute exactly the entities and business dates named here; the dbt
-# asset empties it once a build of every model has succeeded (a failed build keeps it).
-PENDING_CHANGES_DDL = """
-create table if not exists raw.pending_changes (
-    source varchar not null,
-    file_date date,
-    entity_key varchar,
-    event_at timestamptz,
-    noted_at timestamptz not null
-)
-"""
-
-# Complete dbt builds (written by orchestration/transform/build_state.py). Until one is
-# recorded, the next build is a full refresh, so the loader need not keep the change log.
-DBT_BUILDS_DDL = """
-create table if not exists raw.dbt_builds (
-    project_fingerprint varchar not null,
-    started_at timestamptz not null,
-    full_refresh boolean not null,
-    changes_applied bigint not null
-)
-"""
-
-REJECTED_ROWS_DDL = """
-create table if not exists quarantine.rejected_rows (
-    source varchar not null,
-    file varchar not null,
-    file_date date,
-    row_number bigint not null,
-    reason varchar not null,
-    raw_record varchar not null
-)
-"""
-
-REJECTED_FILES_DDL = """
-create table if not exists quarantine.rejected_files (
-    source varchar not null,
-    file varchar not null,
-    file_date date,
-    reason varchar not null
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -116,24 +58,6 @@ class SourceLoadReport:
     rows_rejected: int = 0
     rejected_files: list[tuple[str, str]] = field(default_factory=list)
     loaded_files: list[str] = field(default_factory=list)  # parsed in this run (not unchanged)
-
-
-def raw_table_ddl(schema: SourceSchema) -> str:
-    columns = ",\n    ".join(f"{name} {kind}" for name, kind in schema.raw_columns.items())
-    return f"create table if not exists {schema.raw_table} (\n    {columns}\n)"
-
-
-def ensure_working_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and quarantine schemas and tables when they do not exist yet."""
-    con.execute("create schema if not exists raw")
-    con.execute("create schema if not exists quarantine")
-    for schema in SOURCES:
-        con.execute(raw_table_ddl(schema))
-    con.execute(LANDED_FILES_DDL)
-    con.execute(PENDING_CHANGES_DDL)
-    con.execute(DBT_BUILDS_DDL)
-    con.execute(REJECTED_ROWS_DDL)
-    con.execute(REJECTED_FILES_DDL)
 
 
 def discover_files(
@@ -171,76 +95,12 @@ def landed_days(files: Iterable[LandedFile]) -> list[date]:
 
 
 def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
-    """Identifies the content and the settings it was parsed with."""
-    digest = hashlib.sha256(data)
-    digest.update(f"|{business_timezone}|{PARSER_VERSION}|".encode())
-    digest.update(hashlib.sha256(pii_salt.encode()).digest())
-    return digest.hexdigest()
-
-
-def incremental_builds_follow(con: duckdb.DuckDBPyConnection) -> bool:
-    """True once a complete dbt build is recorded: later builds are incremental and read the
-    change log. Before, the next build is a full refresh (an initial load of months of files
-    then skips the log, which would cost a scan of the raw table per file)."""
-    return bool(fetch_value(con, "select exists (select 1 from raw.dbt_builds)"))
-
-
-def note_changed_rows(
-    con: duckdb.DuckDBPyConnection,
-    schema: SourceSchema,
-    rows_where: str,
-    parameters: list[object],
-) -> None:
-    """Write to the change log what rows of `schema.raw_table` matching `rows_where` (about to
-    be deleted, or just inserted) may change downstream: their file dates, their entities, and
-    the instants of every row of those entities (an order's old current state may sit in
-    another file: its paid and refund dates must be recomputed too)."""
-    if not incremental_builds_follow(con):
-        return
-    table = schema.raw_table
-    con.execute(
-        f"insert into raw.pending_changes select distinct ?, _file_date, null, null, now() "
-        f"from {table} as changed where {rows_where}",
-        [schema.name, *parameters],
+    """Identifies the content and the settings it was parsed with (never the salt itself)."""
+    return content_digest(
+        data,
+        f"|{business_timezone}|{PARSER_VERSION}|".encode(),
+        bytes.fromhex(content_digest(pii_salt.encode())),
     )
-    if schema.change_key is None:
-        return
-    key = schema.change_key
-    con.execute(
-        f"create or replace temp table changed_keys as select distinct {key} as entity_key "
-        f"from {table} as changed where {rows_where}",
-        parameters,
-    )
-    con.execute(
-        "insert into raw.pending_changes select ?, null, entity_key, null, now() from changed_keys",
-        [schema.name],
-    )
-    if schema.change_instants:
-        instants = ", ".join(schema.change_instants)
-        con.execute(
-            f"""
-            insert into raw.pending_changes
-            select distinct ?, null, null, event_at, now()
-            from (
-                select unnest([{instants}]) as event_at
-                from {table}
-                where {key} in (select entity_key from changed_keys)
-            )
-            where event_at is not null
-            """,
-            [schema.name],
-        )
-    con.execute("drop table changed_keys")
-
-
-def forget_pending_changes(con: duckdb.DuckDBPyConnection, noted_before: datetime) -> int:
-    """Empty the change log up to a complete, successful dbt build that began at
-    `noted_before`. Returns how many entries were forgotten."""
-    ensure_working_schema(con)
-    forgotten = fetch_value(
-        con, "delete from raw.pending_changes where noted_at < ?", [noted_before]
-    )
-    return int(forgotten or 0)
 
 
 def _delete_file_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema, file: str) -> None:
@@ -334,86 +194,109 @@ def _insert_rejected_rows(
         con.unregister("rejected_batch")
 
 
-def _settle_cross_file_conflicts(con: duckdb.DuckDBPyConnection, landed: LandedFile) -> int:
-    """Apply "first occurrence wins" to keys unique across files: rows of this file whose key an
-    earlier file already has with other values are quarantined, and so are rows of later files
-    that conflict with this one (when an earlier day is loaded after a later one).
-    Returns how many rows of this file were quarantined."""
-    schema = landed.source
-    if not schema.unique_key or schema.unique_scope != "all":
-        return 0
-    key = " and ".join(f"this.{name} = other.{name}" for name in schema.unique_key)
-    differs = " or ".join(
-        f"this.{column.raw_name} is distinct from other.{column.raw_name}"
-        for column in schema.columns
-    )
-    this_first = (
-        "(this._file_date < other._file_date or "
-        "(this._file_date = other._file_date and this._file < other._file))"
-    )
-    reason = (
-        f"conflicting duplicate of {', '.join(schema.unique_key)}: an earlier file has the same "
+def _duplicate_reason(schema: SourceSchema, where: str) -> str:
+    return (
+        f"conflicting duplicate of {', '.join(schema.unique_key)}: an earlier {where} has the same "
         "key with other values (the first one is kept)"
     )
-    losers = f"""
-        select other._file as file, other._file_date as file_date, other._row_number
-        from {schema.raw_table} as this
-        inner join {schema.raw_table} as other on {key}
-        where this._file = $file and other._file <> $file and ({differs}) and {this_first}
-        union all
-        select this._file, this._file_date, this._row_number
-        from {schema.raw_table} as this
-        inner join {schema.raw_table} as other on {key}
-        where this._file = $file and other._file <> $file and ({differs}) and not {this_first}
-    """
+
+
+def _settle_duplicates(
+    con: duckdb.DuckDBPyConnection, landed: LandedFile, landed_text: pl.DataFrame
+) -> int:
+    """Apply "first occurrence wins" (`ingestion.duplicates`) to the keys this file's rows have:
+    its rows that conflict with an earlier row (of this file or, for keys unique across files,
+    an earlier file) are quarantined, and so are rows of later files that conflict with this one
+    (when an earlier day is loaded after a later one). Returns how many rows of this file were
+    quarantined."""
+    schema = landed.source
+    if not schema.unique_key:
+        return 0
+    table, keys = schema.raw_table, ", ".join(schema.unique_key)
+    this_file_only = "where r._file = $file" if schema.unique_scope == "file" else ""
     con.execute(
-        f"create or replace temp table conflict_losers as {losers}", {"file": landed.relative_path}
+        f"""
+        create or replace temp table duplicate_losers as
+        select _file as file, _file_date as file_date, _row_number, winner_file
+        from (
+            select
+                r._file,
+                r._file_date,
+                r._row_number,
+                {differs_from_first_occurrence(schema)} as is_conflicting,
+                first_value(r._file) {occurrence_window(schema)} as winner_file
+            from {table} as r
+            semi join (select distinct {keys} from {table} where _file = $file) as touched
+                using ({keys})
+            {this_file_only}
+        )
+        where is_conflicting
+        """,
+        {"file": landed.relative_path},
     )
+    # a conflict within the file keeps the record as it landed, like the file's other rejects
+    within = pl.DataFrame(
+        con.execute(
+            "select _row_number from duplicate_losers where file = $file and winner_file = $file",
+            {"file": landed.relative_path},
+        ).fetchall(),
+        schema={ROW_NUMBER: pl.Int64},
+        orient="row",
+    )
+    if not within.is_empty():
+        _insert_rejected_rows(
+            con,
+            landed,
+            landed_text.join(within, on=ROW_NUMBER).select(
+                pl.col(ROW_NUMBER),
+                pl.lit(_duplicate_reason(schema, "row")).alias(REASON),
+                raw_record_json(list(schema.column_names), schema).alias(RAW_RECORD),
+            ),
+        )
     columns = ", ".join(f"'{c.raw_name}', r.{c.raw_name}" for c in schema.columns)
     con.execute(
         f"""
         insert into quarantine.rejected_rows
-        select distinct $source, r._file, r._file_date, r._row_number, $reason,
+        select $source, r._file, r._file_date, r._row_number, $reason,
             cast(json_object({columns}) as varchar)
-        from {schema.raw_table} as r
-        inner join conflict_losers as l
+        from {table} as r
+        inner join duplicate_losers as l
             on r._file = l.file and r._row_number = l._row_number
+        where not (l.file = $file and l.winner_file = $file)
         """,
-        {"source": schema.name, "reason": reason},
+        {
+            "source": schema.name,
+            "reason": _duplicate_reason(schema, "file"),
+            "file": landed.relative_path,
+        },
     )
     note_changed_rows(
         con,
         schema,
-        "exists (select 1 from conflict_losers as l "
+        "exists (select 1 from duplicate_losers as l "
         "where l.file = changed._file and l._row_number = changed._row_number)",
         [],
     )
     con.execute(
         f"""
-        delete from {schema.raw_table} as r
+        delete from {table} as r
         where exists (
-            select 1 from conflict_losers as l
+            select 1 from duplicate_losers as l
             where l.file = r._file and l._row_number = r._row_number
         )
         """
     )
-    count = fetch_value(
-        con,
-        "select count(distinct _row_number) from conflict_losers where file = ?",
-        [landed.relative_path],
-    )
-    later = con.execute(
-        "select file, count(*) from conflict_losers where file <> ? group by file",
-        [landed.relative_path],
+    losers_by_file = con.execute(
+        "select file, count(*) from duplicate_losers group by file"
     ).fetchall()
-    for other_file, quarantined in later:
+    con.execute("drop table duplicate_losers")
+    for file, quarantined in losers_by_file:
         con.execute(
             "update raw.landed_files set rows_loaded = rows_loaded - ?, "
             "rows_rejected = rows_rejected + ? where source = ? and file = ?",
-            [quarantined, quarantined, schema.name, other_file],
+            [quarantined, quarantined, schema.name, file],
         )
-    con.execute("drop table conflict_losers")
-    return int(count or 0)
+    return sum(n for file, n in losers_by_file if file == landed.relative_path)
 
 
 def load_file(
@@ -466,13 +349,7 @@ def load_file(
             None,
             (batch.rows_landed, batch.good.height, rejected),
         )
-        conflicts = _settle_cross_file_conflicts(con, landed)
-        if conflicts:
-            con.execute(
-                "update raw.landed_files set rows_loaded = rows_loaded - ?, "
-                "rows_rejected = rows_rejected + ? where source = ? and file = ?",
-                [conflicts, conflicts, landed.source.name, landed.relative_path],
-            )
+        conflicts = _settle_duplicates(con, landed, batch.landed)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

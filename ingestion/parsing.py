@@ -1,8 +1,10 @@
 """Parsing rules for landed files: pure functions from bytes to typed Polars frames.
 
 Every value is read as text first, then each column is parsed by the rule of its kind in
-`ingestion.schemas`. A row that breaks a rule is not dropped: it is returned with the reason in
-words, so the loader can quarantine it. A file that cannot be read at all raises `BadFileError`.
+`ingestion.schemas`, and each row is checked against the schema's row rules. A row that breaks a
+rule is not dropped: it is returned with the reason in words, so the loader can quarantine it.
+A file that cannot be read at all raises `BadFileError`. Duplicates of a unique key span files,
+so the loader settles them in DuckDB (`ingestion.duplicates`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from datetime import date
 
 import polars as pl
 
-from ingestion.schemas import Column, SourceSchema
+from ingestion.schemas import (
+    Column,
+    DifferenceEquals,
+    NotGreaterThan,
+    PresentWhenPositive,
+    RowRule,
+    SourceSchema,
+)
 
 ROW_NUMBER = "_row_number"
 REASON = "_reason"
@@ -39,6 +48,7 @@ class ParsedBatch:
 
     good: pl.DataFrame
     rejected: pl.DataFrame  # columns: _row_number, _reason, _raw_record
+    landed: pl.DataFrame  # every row as text, with _row_number (for the quarantine's records)
     rows_landed: int
     encoding: str
 
@@ -118,7 +128,8 @@ def _as_text(value: object) -> str | None:
 
 
 def read_wechat_json(text: str, schema: SourceSchema) -> pl.DataFrame:
-    """The `list` of a WeChat datacube response as text columns; details flattened for articles.
+    """The `list` of a WeChat datacube response as text columns, the schema's nested rows (an
+    article's details) flattened to one row each.
 
     WeChat response bodies are small (tens of rows), so flattening them in Python is cheap.
     """
@@ -129,11 +140,11 @@ def read_wechat_json(text: str, schema: SourceSchema) -> pl.DataFrame:
         if not isinstance(item, dict):
             records.append({name: None for name in names} | {"_error": "not a JSON object"})
             continue
-        details = item.get("details") if schema.entity == "article_total" else None
-        if schema.entity == "article_total" and isinstance(details, list) and details:
-            for detail in details:
+        nested = item.get(schema.nested_rows) if schema.nested_rows else None
+        if isinstance(nested, list) and nested:
+            for detail in nested:
                 merged = {**item, **detail} if isinstance(detail, dict) else dict(item)
-                merged.pop("details", None)
+                merged.pop(schema.nested_rows, None)
                 records.append({name: _as_text(merged.get(name)) for name in names})
         else:
             records.append({name: _as_text(item.get(name)) for name in names})
@@ -252,43 +263,25 @@ def value_rules(column: Column, typed: str) -> list[tuple[pl.Expr, pl.Expr]]:
     return rules
 
 
-def source_rules(schema: SourceSchema) -> list[tuple[pl.Expr, pl.Expr]]:
-    """Rules across columns of one row, on the typed columns."""
-    rules: list[tuple[pl.Expr, pl.Expr]] = []
-    for smaller, larger in schema.not_greater_than:
-        rules.append(
-            (
-                pl.col(f"__typed_{smaller}") > pl.col(f"__typed_{larger}"),
-                pl.lit(f"{smaller} is greater than {larger}"),
-            )
+def _typed(name: str) -> pl.Expr:
+    return pl.col(f"__typed_{name}")
+
+
+def row_rule_check(rule: RowRule) -> tuple[pl.Expr, pl.Expr]:
+    """(is_broken, reason) of a rule across the typed columns of a row."""
+    broken: pl.Expr
+    if isinstance(rule, NotGreaterThan):
+        broken = _typed(rule.smaller) > _typed(rule.larger)
+    elif isinstance(rule, DifferenceEquals):
+        broken = _typed(rule.when_present).is_not_null() & (
+            _typed(rule.result) != _typed(rule.minuend) - _typed(rule.subtrahend)
         )
-    if schema.name == "mall_orders":
-        paid = pl.col("__typed_paid_at").is_not_null()
-        rules.append(
-            (
-                paid
-                & (
-                    pl.col("__typed_paid_amount")
-                    != pl.col("__typed_gross_amount") - pl.col("__typed_discount_amount")
-                ),
-                pl.lit("paid_amount is not gross_amount − discount_amount"),
-            )
-        )
-        rules.append(
-            (
-                (pl.col("__typed_refund_amount") > 0) & pl.col("__typed_refunded_at").is_null(),
-                pl.lit("refund_amount is above 0 but refunded_at is empty"),
-            )
-        )
-    if schema.name == "wechat_oa_article_total":
-        days = (pl.col("__typed_stat_date") - pl.col("__typed_ref_date")).dt.total_days()
-        rules.append(
-            (
-                (days < 0) | (days > 6),
-                pl.lit("stat_date is not within 7 days from ref_date"),
-            )
-        )
-    return rules
+    elif isinstance(rule, PresentWhenPositive):
+        broken = (_typed(rule.amount) > 0) & _typed(rule.required).is_null()
+    else:
+        days = (_typed(rule.end) - _typed(rule.start)).dt.total_days()
+        broken = (days < 0) | (days > rule.max_days)
+    return broken, pl.lit(rule.reason)
 
 
 def mask_personal(text: pl.Expr) -> pl.Expr:
@@ -328,7 +321,7 @@ def validate_rows(
     rules: list[tuple[pl.Expr, pl.Expr]] = []
     for column in schema.columns:
         rules.extend(value_rules(column, f"__typed_{column.name}"))
-    rules.extend(source_rules(schema))
+    rules.extend(row_rule_check(rule) for rule in schema.row_rules)
     reasons = [
         pl.when(broken.fill_null(False)).then(reason).otherwise(None) for broken, reason in rules
     ]
@@ -347,17 +340,6 @@ def validate_rows(
     return good, rejected
 
 
-def conflicting_duplicates(good: pl.DataFrame, schema: SourceSchema) -> pl.Series:
-    """Within one batch: True for rows whose unique key appeared earlier with other content.
-    Exact duplicates are not conflicts (they are ignored downstream)."""
-    if not schema.unique_key or good.is_empty():
-        return pl.Series("conflict", [False] * good.height, dtype=pl.Boolean)
-    content = [name for name in schema.column_names]
-    fingerprint = pl.struct(content).hash()
-    first_fingerprint = fingerprint.first().over(list(schema.unique_key), order_by=ROW_NUMBER)
-    return good.select((fingerprint != first_fingerprint).alias("conflict")).to_series()
-
-
 def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) -> ParsedBatch:
     """Bytes of one landed file to a `ParsedBatch`; raises `BadFileError` for unusable files."""
     text, encoding = decode_text(data)
@@ -373,22 +355,6 @@ def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) 
         pl.col(ROW_NUMBER).cast(pl.Int64)
     )
     good, rejected = validate_rows(frame, schema, business_timezone)
-    if schema.unique_key:
-        conflict = conflicting_duplicates(good, schema)
-        if conflict.any():
-            conflicts = good.filter(conflict)
-            rejected = pl.concat(
-                [
-                    rejected,
-                    frame.join(conflicts.select(ROW_NUMBER), on=ROW_NUMBER).select(
-                        pl.col(ROW_NUMBER),
-                        pl.lit(
-                            f"conflicting duplicate of {', '.join(schema.unique_key)}: an earlier "
-                            "row has the same key with other values (the first one is kept)"
-                        ).alias(REASON),
-                        raw_record_json(list(schema.column_names), schema).alias(RAW_RECORD),
-                    ),
-                ]
-            ).sort(ROW_NUMBER)
-            good = good.filter(~conflict)
-    return ParsedBatch(good=good, rejected=rejected, rows_landed=frame.height, encoding=encoding)
+    return ParsedBatch(
+        good=good, rejected=rejected, landed=frame, rows_landed=frame.height, encoding=encoding
+    )

@@ -1,30 +1,56 @@
 """The one definition of every landing source's schema.
 
 Ingestion (parsing and row rules), the Great Expectations suites and the dbt source yml are all
-derived from the objects in this module, so the three cannot drift apart.
+derived from the objects in this module, so the three cannot drift apart. What is special about
+a source is declared on its schema (its row rules, the nested list of a WeChat body, its unique
+key), never in `if source == ...` branches elsewhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 from typing import Literal
 
 ColumnKind = Literal["id", "text", "timestamp", "date", "money", "count", "int", "rate", "enum"]
 Family = Literal["platform", "own"]
 FileFormat = Literal["csv", "json"]
 
-ORDER_STATUSES = (
-    "pending",
-    "paid",
-    "shipped",
-    "completed",
-    "cancelled",
-    "refunded",
-    "partially_refunded",
-)
-DISTRIBUTOR_TIERS = ("bronze", "silver", "gold")
-DISTRIBUTOR_STATUSES = ("active", "suspended", "terminated")
-COMMISSION_LEVELS = ("1", "2")
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class DistributorTier(StrEnum):
+    """The documented tiers; others are allowed and need commission rules."""
+
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+
+class DistributorStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class CommissionLevel(StrEnum):
+    SELLER = "1"  # the distributor who made the sale
+    PARENT = "2"  # that distributor's parent (upline override)
+
+
+ORDER_STATUSES = tuple(status.value for status in OrderStatus)
+DISTRIBUTOR_TIERS = tuple(tier.value for tier in DistributorTier)
+DISTRIBUTOR_STATUSES = tuple(status.value for status in DistributorStatus)
+COMMISSION_LEVELS = tuple(level.value for level in CommissionLevel)
 
 # WeChat `user_source` codes of getusersummary, with the labels analysts see.
 WECHAT_USER_SOURCES: dict[int, str] = {
@@ -86,6 +112,62 @@ class Column:
 
 
 @dataclass(frozen=True)
+class NotGreaterThan:
+    """`smaller` <= `larger` on every row where both are present."""
+
+    smaller: str
+    larger: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.smaller} is greater than {self.larger}"
+
+
+@dataclass(frozen=True)
+class DifferenceEquals:
+    """`result` = `minuend` − `subtrahend` on every row where `when_present` is set."""
+
+    result: str
+    minuend: str
+    subtrahend: str
+    when_present: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.result} is not {self.minuend} − {self.subtrahend}"
+
+
+@dataclass(frozen=True)
+class PresentWhenPositive:
+    """`required` is set on every row where `amount` is above 0."""
+
+    required: str
+    amount: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.amount} is above 0 but {self.required} is empty"
+
+
+@dataclass(frozen=True)
+class DaysAfter:
+    """`end` falls 0 .. `max_days` days after `start`; the row suite checks the offset as the
+    derived column `offset_column`."""
+
+    start: str
+    end: str
+    max_days: int
+    offset_column: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.end} is not within {self.max_days + 1} days from {self.start}"
+
+
+RowRule = NotGreaterThan | DifferenceEquals | PresentWhenPositive | DaysAfter
+
+
+@dataclass(frozen=True)
 class SourceSchema:
     """A landing source: where its files are, their format, and their columns."""
 
@@ -102,8 +184,11 @@ class SourceSchema:
     unique_key: tuple[str, ...] = ()
     # "all": the key is unique across every file of the source; "file": within one file only
     unique_scope: Literal["all", "file"] = "all"
-    # pairs (a, b) where a must be <= b, checked on every row
-    not_greater_than: tuple[tuple[str, str], ...] = ()
+    # rules across the columns of a row, checked on every row (a broken one quarantines it)
+    row_rules: tuple[RowRule, ...] = ()
+    # WeChat bodies whose items nest their rows in a list (e.g. an article's `details`): one
+    # row per nested item, with the item's own fields
+    nested_rows: str | None = None
     # a new file is expected at least every this many days (freshness check)
     expected_every_days: int = 1
     # what the change log records of rows that are loaded or removed, so incremental models
@@ -115,6 +200,14 @@ class SourceSchema:
     @property
     def raw_table(self) -> str:
         return f"raw.{self.name}"
+
+    def file_for(self, day: date | None = None) -> str:
+        """The path of the source's file (of `day`, for a daily source) in the landing folder."""
+        if not self.dated:
+            return self.path_glob
+        if day is None:
+            raise ValueError(f"{self.name} has a file per day: give the day")
+        return self.path_glob.replace("*", day.isoformat())
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -178,6 +271,8 @@ ARTICLE_TOTAL = SourceSchema(
         "getarticletotal responses fetched on the file date, flattened to one row per "
         "(msgid, stat_date) detail. Details are cumulative from the publish date."
     ),
+    nested_rows="details",
+    row_rules=(DaysAfter("ref_date", "stat_date", max_days=6, offset_column="stat_offset_days"),),
     columns=(
         Column("ref_date", "date", "Publish date of the article."),
         Column("msgid", "id", "<send id>_<position in the send>: identifies one article."),
@@ -274,7 +369,12 @@ MALL_ORDERS = SourceSchema(
         Column("refunded_at", "timestamp", "Time of the latest refund.", nullable=True),
         Column("updated_at", "timestamp", "Time of this export's change."),
     ),
-    not_greater_than=(("refund_amount", "paid_amount"), ("discount_amount", "gross_amount")),
+    row_rules=(
+        NotGreaterThan("refund_amount", "paid_amount"),
+        NotGreaterThan("discount_amount", "gross_amount"),
+        DifferenceEquals("paid_amount", "gross_amount", "discount_amount", when_present="paid_at"),
+        PresentWhenPositive("refunded_at", amount="refund_amount"),
+    ),
     change_key="order_id",
     change_instants=("paid_at", "refunded_at"),
 )
@@ -315,7 +415,7 @@ CHANNEL_SPEND = SourceSchema(
         Column("clicks", "count", "Clicks.", nullable=True),
     ),
     unique_key=("date", "channel_code"),
-    not_greater_than=(("clicks", "impressions"),),
+    row_rules=(NotGreaterThan("clicks", "impressions"),),
 )
 
 DISTRIBUTOR_ROSTER = SourceSchema(
@@ -356,7 +456,7 @@ COMMISSION_RULES = SourceSchema(
         Column("effective_from", "date", "First paid date the rule applies to."),
         Column("effective_to", "date", "Last paid date; empty = open-ended.", nullable=True),
     ),
-    not_greater_than=(("effective_from", "effective_to"),),
+    row_rules=(NotGreaterThan("effective_from", "effective_to"),),
 )
 
 SOURCES: tuple[SourceSchema, ...] = (
@@ -371,5 +471,3 @@ SOURCES: tuple[SourceSchema, ...] = (
     DISTRIBUTOR_ROSTER,
     COMMISSION_RULES,
 )
-
-SOURCES_BY_NAME: dict[str, SourceSchema] = {source.name: source for source in SOURCES}

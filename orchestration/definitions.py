@@ -14,7 +14,7 @@ from dagster import Definitions, definitions
 from dagster_dbt import DbtCliResource
 
 from orchestration.jobs import build_refresh_job
-from orchestration.landing.assets import build_raw_assets
+from orchestration.landing.assets import build_bookkeeping_specs, build_raw_assets
 from orchestration.operations.freshness import build_freshness_checks
 from orchestration.operations.schedules import build_daily_schedule
 from orchestration.operations.sensors import build_landing_sensor
@@ -29,8 +29,14 @@ def build_definitions(settings: SiyuSettings) -> Definitions:
     prepare_dbt_project()
     partitions = daily_partitions(settings.business_timezone)
     refresh_job = build_refresh_job(partitions)
+    raw_assets = build_raw_assets(partitions)
     return Definitions(
-        assets=[*build_raw_assets(partitions), build_dbt_assets(partitions), serving_warehouse],
+        assets=[
+            *raw_assets,
+            *build_bookkeeping_specs(raw_assets),
+            build_dbt_assets(partitions),
+            serving_warehouse,
+        ],
         asset_checks=build_freshness_checks(settings.business_timezone),
         jobs=[refresh_job],
         schedules=[build_daily_schedule(refresh_job, settings.business_timezone)],

@@ -16,11 +16,37 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ingestion.schemas import (
+    ARTICLE_TOTAL,
+    CHANNEL_SPEND,
+    COMMISSION_RULES,
+    DISTRIBUTOR_ROSTER,
+    MALL_ORDERS,
+    MALL_USERS,
+    MALL_VISITS,
+    USER_CUMULATE,
+    USER_SUMMARY,
+    WECHAT_USER_SOURCES,
+    CommissionLevel,
+    DistributorStatus,
+    DistributorTier,
+    OrderStatus,
+)
+from ingestion.schemas import CHANNELS as CHANNEL_REGISTRY
+
+BRONZE, SILVER, GOLD = DistributorTier.BRONZE, DistributorTier.SILVER, DistributorTier.GOLD
+ACTIVE, SUSPENDED, TERMINATED = (
+    DistributorStatus.ACTIVE,
+    DistributorStatus.SUSPENDED,
+    DistributorStatus.TERMINATED,
+)
+SELLER, PARENT = CommissionLevel.SELLER, CommissionLevel.PARENT
+
 UTC_OFFSET_HOURS = 8  # the generated mall exports are in Asia/Shanghai
 DEFAULT_START = date(2026, 8, 1)
 
 # code, name, platform, paid channel, weight of acquisition
-CHANNELS: list[tuple[str, str, str, bool, float]] = [
+SAMPLE_CHANNELS: list[tuple[str, str, str, bool, float]] = [
     ("oa_menu", "公众号菜单", "official_account", False, 0.14),
     ("oa_article", "公众号文章", "official_account", False, 0.12),
     ("wx_group_01", "社群一群", "wechat_group", False, 0.10),
@@ -37,18 +63,14 @@ UNREGISTERED_CHANNEL = ("live_2026", 0.03)  # seen in data, missing from the reg
 EMPTY_CHANNEL_SHARE = 0.02
 ACTIVITIES = ["group_buy", "flash_sale", "bargain", "coupon", "lottery", "seckill"]
 CITIES = ["上海", "北京", "杭州", "广州", "深圳", "成都", "南京", "武汉", "苏州", "西安"]
-SOURCE_WEIGHTS = {
-    0: 0.12,
-    1: 0.16,
-    17: 0.07,
-    30: 0.28,
-    57: 0.08,
-    100: 0.09,
-    149: 0.07,
-    161: 0.06,
-    200: 0.05,
-    201: 0.02,
-}
+# share of new followers by WeChat user_source (the documented codes, ingestion.schemas)
+SOURCE_WEIGHTS = dict(
+    zip(
+        WECHAT_USER_SOURCES,
+        [0.12, 0.16, 0.07, 0.28, 0.08, 0.09, 0.07, 0.06, 0.05, 0.02],
+        strict=True,
+    )
+)
 HOUR_WEIGHTS = np.array(
     [
         1,
@@ -138,8 +160,10 @@ def _fmt_local(times: np.ndarray, style: str) -> pl.Series:
 
 
 def _channel_choice(rng: np.random.Generator, n: int) -> np.ndarray:
-    codes = [c[0] for c in CHANNELS] + [UNREGISTERED_CHANNEL[0], ""]
-    weights = np.array([c[4] for c in CHANNELS] + [UNREGISTERED_CHANNEL[1], EMPTY_CHANNEL_SHARE])
+    codes = [c[0] for c in SAMPLE_CHANNELS] + [UNREGISTERED_CHANNEL[0], ""]
+    weights = np.array(
+        [c[4] for c in SAMPLE_CHANNELS] + [UNREGISTERED_CHANNEL[1], EMPTY_CHANNEL_SHARE]
+    )
     return np.array(codes, dtype=object)[rng.choice(len(codes), size=n, p=weights / weights.sum())]
 
 
@@ -241,10 +265,10 @@ class _Generator:
         parents = np.full(n, "", dtype=object)
         parents[n_top:] = self.distributor_ids[rng.integers(0, n_top, size=n - n_top)]
         self.distributor_parent = parents
-        self.distributor_tier = rng.choice(["bronze", "silver", "gold"], size=n, p=[0.6, 0.3, 0.1])
+        self.distributor_tier = rng.choice([BRONZE, SILVER, GOLD], size=n, p=[0.6, 0.3, 0.1])
         self.distributor_tier = self.distributor_tier.astype(object)
-        self.distributor_tier[:n_top] = rng.choice(["silver", "gold"], size=n_top).astype(object)
-        self.distributor_status = np.full(n, "active", dtype=object)
+        self.distributor_tier[:n_top] = rng.choice([SILVER, GOLD], size=n_top).astype(object)
+        self.distributor_status = np.full(n, ACTIVE, dtype=object)
         joined = np.datetime64(self.s.start.isoformat(), "s") - rng.integers(1, 400, size=n).astype(
             "timedelta64[D]"
         )
@@ -253,30 +277,34 @@ class _Generator:
     def write_reference(self) -> None:
         registry = pl.DataFrame(
             {
-                "channel_code": [c[0] for c in CHANNELS],
-                "channel_name": [c[1] for c in CHANNELS],
-                "platform": [c[2] for c in CHANNELS],
+                "channel_code": [c[0] for c in SAMPLE_CHANNELS],
+                "channel_name": [c[1] for c in SAMPLE_CHANNELS],
+                "platform": [c[2] for c in SAMPLE_CHANNELS],
                 "launched_on": [
                     (self.s.start - timedelta(days=30 * (i + 1))).isoformat()
-                    for i in range(len(CHANNELS))
+                    for i in range(len(SAMPLE_CHANNELS))
                 ],
             }
         )
         # saved by Excel on Chinese Windows: GBK (GB18030)
-        self.csv(registry, "channels/channels.csv", encoding="gb18030")
+        self.csv(
+            registry.select(CHANNEL_REGISTRY.column_names),
+            CHANNEL_REGISTRY.file_for(),
+            encoding="gb18030",
+        )
         change = (self.s.start + timedelta(days=self.s.days // 2)).isoformat()
         before = (self.s.start + timedelta(days=self.s.days // 2 - 1)).isoformat()
         first = (self.s.start - timedelta(days=365)).isoformat()
         rules = pl.DataFrame(
             {
-                "tier": ["bronze", "bronze", "silver", "silver", "gold", "gold", "gold", "gold"],
-                "level": ["1", "2", "1", "2", "1", "2", "1", "2"],
+                "tier": [BRONZE, BRONZE, SILVER, SILVER, GOLD, GOLD, GOLD, GOLD],
+                "level": [SELLER, PARENT] * 4,
                 "rate": ["0.05", "0.01", "0.08", "0.02", "0.10", "0.03", "0.12", "0.03"],
                 "effective_from": [first, first, first, first, first, first, change, change],
                 "effective_to": ["", "", "", "", before, before, "", ""],
             }
         )
-        self.csv(rules, "distributors/commission_rules.csv")
+        self.csv(rules.select(COMMISSION_RULES.column_names), COMMISSION_RULES.file_for())
 
     def write_roster(self, day: date, day_index: int) -> None:
         rng = self.rng
@@ -284,15 +312,15 @@ class _Generator:
             n = len(self.distributor_ids)
             promote = rng.random(n) < 0.03
             self.distributor_tier = np.where(
-                promote & (self.distributor_tier == "silver"),
-                "gold",
+                promote & (self.distributor_tier == SILVER),
+                GOLD,
                 np.where(
-                    promote & (self.distributor_tier == "bronze"), "silver", self.distributor_tier
+                    promote & (self.distributor_tier == BRONZE), SILVER, self.distributor_tier
                 ),
             ).astype(object)
             suspend = rng.random(n) < 0.01
             self.distributor_status = np.where(
-                suspend, rng.choice(["suspended", "terminated"], size=n), self.distributor_status
+                suspend, rng.choice([SUSPENDED, TERMINATED], size=n), self.distributor_status
             ).astype(object)
         frame = pl.DataFrame(
             {
@@ -304,7 +332,7 @@ class _Generator:
                 "status": self.distributor_status,
             }
         )
-        self.csv(frame, f"distributors/roster/{day.isoformat()}.csv")
+        self.csv(frame.select(DISTRIBUTOR_ROSTER.column_names), DISTRIBUTOR_ROSTER.file_for(day))
 
     # -- mall --------------------------------------------------------------------------------
     def write_users(self, day: date, day_index: int) -> None:
@@ -352,7 +380,7 @@ class _Generator:
                 "city",
                 "referrer_distributor_id",
             ),
-            f"mall/users/{day.isoformat()}.csv",
+            MALL_USERS.file_for(day),
             encoding="utf-8-sig",
         )
 
@@ -395,7 +423,7 @@ class _Generator:
             self.s.dirty_share,
             self.s.seed * 1000 + day_index,
         )
-        self.csv(rows, f"mall/visits/{day.isoformat()}.csv")
+        self.csv(rows.select(MALL_VISITS.column_names), MALL_VISITS.file_for(day))
         return users, channels
 
     def make_orders(
@@ -489,34 +517,28 @@ class _Generator:
                 self.pending_orders.setdefault(file_day, []).append(part)
 
         everyone = np.ones(n, dtype=bool)
-        cancelled_status = np.where(is_paid, "pending", "cancelled").astype(object)
+        cancelled_status = np.where(is_paid, OrderStatus.PENDING, OrderStatus.CANCELLED).astype(
+            object
+        )
         export(everyone, cancelled_status, created, paid_at=False, refund=False)
-        export(is_paid, "paid", paid, paid_at=True, refund=False)
-        export(is_paid, "shipped", shipped, paid_at=True, refund=False)
+        export(is_paid, OrderStatus.PAID, paid, paid_at=True, refund=False)
+        export(is_paid, OrderStatus.SHIPPED, shipped, paid_at=True, refund=False)
         not_refunded_before_completion = is_paid & ~((refund_cents > 0) & (refunded < completed))
-        export(not_refunded_before_completion, "completed", completed, paid_at=True, refund=False)
-        refund_status = np.where(full_refund, "refunded", "partially_refunded").astype(object)
+        export(
+            not_refunded_before_completion,
+            OrderStatus.COMPLETED,
+            completed,
+            paid_at=True,
+            refund=False,
+        )
+        refund_status = np.where(
+            full_refund, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED
+        ).astype(object)
         export(refund_cents > 0, refund_status, refunded, paid_at=True, refund=True)
 
     def write_orders(self, day: date) -> None:
         parts = self.pending_orders.pop(day, [])
-        columns = [
-            "order_id",
-            "user_id",
-            "created_at",
-            "paid_at",
-            "status",
-            "channel_code",
-            "distributor_id",
-            "activity_code",
-            "item_count",
-            "gross_amount",
-            "discount_amount",
-            "paid_amount",
-            "refund_amount",
-            "refunded_at",
-            "updated_at",
-        ]
+        columns = list(MALL_ORDERS.column_names)
         if parts:
             frame = pl.concat(parts).sort("updated_at")
         else:
@@ -535,11 +557,11 @@ class _Generator:
         frame = make_dirty(
             frame, "mall_orders", self.s.dirty_share, self.s.seed * 1000 + day.toordinal()
         )
-        self.csv(frame, f"mall/orders/{day.isoformat()}.csv")
+        self.csv(frame, MALL_ORDERS.file_for(day))
 
     def write_spend(self, day: date, day_index: int) -> None:
         rng = self.rng
-        paid = [c for c in CHANNELS if c[3]]
+        paid = [c for c in SAMPLE_CHANNELS if c[3]]
         factor = day_factor(day, day_index, self.s.days)
         spend = rng.gamma(4, 400 * self.s.scale * factor / 4, size=len(paid)) + 1
         impressions = (spend * rng.uniform(80, 160, size=len(paid))).astype(np.int64)
@@ -553,7 +575,7 @@ class _Generator:
                 "clicks": clicks,
             }
         )
-        self.csv(frame, f"channels/spend/{day.isoformat()}.csv")
+        self.csv(frame.select(CHANNEL_SPEND.column_names), CHANNEL_SPEND.file_for(day))
 
     # -- WeChat Official Account -------------------------------------------------------------
     def write_wechat(self) -> None:
@@ -578,11 +600,11 @@ class _Generator:
                 for code, a, b in zip(codes, new, lost, strict=True)
                 if a or b
             ]
-            self.json({"list": rows}, f"wechat_oa/user_summary/{day.isoformat()}.json", len(rows))
+            self.json({"list": rows}, USER_SUMMARY.file_for(day), len(rows))
             total += int(new.sum() - lost.sum())
             self.json(
                 {"list": [{"ref_date": day.isoformat(), "user_source": 0, "cumulate_user": total}]},
-                f"wechat_oa/user_cumulate/{day.isoformat()}.json",
+                USER_CUMULATE.file_for(day),
                 1,
             )
             if day.weekday() in (0, 2, 4, 5) or rng.random() < 0.2:
@@ -636,7 +658,7 @@ class _Generator:
                     )
             self.json(
                 {"list": body},
-                f"wechat_oa/article_total/{fetch_day.isoformat()}.json",
+                ARTICLE_TOTAL.file_for(fetch_day),
                 sum(len(a["details"]) for a in body),
             )
 
@@ -661,6 +683,4 @@ def generate_landing_zone(settings: GeneratorSettings) -> GenerationSummary:
 
 
 def landing_zone_is_present(landing_dir: Path) -> bool:
-    return (landing_dir / "mall" / "orders").is_dir() and any(
-        (landing_dir / "mall" / "orders").glob("*.csv")
-    )
+    return any(landing_dir.glob(MALL_ORDERS.path_glob))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from expectations.export import SUITES_DIR, suite_documents
-from ingestion.dbt_sources import render_sources_yml, sources_yml_path, systems
+from ingestion.dbt_render import rendered_files
+
+pytestmark = pytest.mark.unit
 
 
-def test_committed_sources_yml_match_the_schemas() -> None:
-    for system in systems():
-        path = sources_yml_path(system)
-        assert path.read_text(encoding="utf-8") == render_sources_yml(system), (
-            f"{path} is stale: run `python -m ingestion.dbt_sources`"
+def test_committed_dbt_files_match_the_schemas() -> None:
+    for path, text in rendered_files().items():
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} is stale: run `python -m ingestion.dbt_render` (make render)"
         )
 
 

@@ -17,6 +17,8 @@ from ingestion.parsing import (
 )
 from ingestion.schemas import ARTICLE_TOTAL, MALL_ORDERS, MALL_USERS, MALL_VISITS, USER_SUMMARY
 
+pytestmark = pytest.mark.unit
+
 ORDER_HEADER = (
     "order_id,user_id,created_at,paid_at,status,channel_code,distributor_id,activity_code,"
     "item_count,gross_amount,discount_amount,paid_amount,refund_amount,refunded_at,updated_at"
@@ -104,19 +106,6 @@ def test_header_only_file_is_an_empty_day() -> None:
         b"session_id,user_id,started_at,channel_code,page_views\n", MALL_VISITS, "Asia/Shanghai"
     )
     assert batch.rows_landed == 0 and batch.good.is_empty() and batch.rejected.is_empty()
-
-
-def test_conflicting_duplicates_within_a_file() -> None:
-    csv = (
-        "session_id,user_id,started_at,channel_code,page_views\n"
-        "s1,u1,2026-11-01T00:00:00,,3\n"
-        "s1,u1,2026-11-01T00:00:00,,3\n"  # exact duplicate: kept here, collapsed in dbt
-        "s1,u2,2026-11-01T00:00:00,,3\n"  # same key, other content: quarantined
-    )
-    batch = parse_file_bytes(csv.encode(), MALL_VISITS, "Asia/Shanghai")
-    assert batch.good.height == 2
-    assert batch.rejected["_row_number"].to_list() == [3]
-    assert "conflicting duplicate of session_id" in batch.rejected["_reason"][0]
 
 
 def test_personal_data_is_masked_in_rejected_records() -> None:

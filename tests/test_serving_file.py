@@ -7,9 +7,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from ingestion.loading import load_source
-from ingestion.schemas import MALL_USERS
 from tests.helpers import (
     FIXTURE_LANDING,
     PipelineRun,
@@ -17,6 +16,8 @@ from tests.helpers import (
     mart_contents,
     run_pipeline,
 )
+
+pytestmark = pytest.mark.e2e
 
 SPEC_MARTS = {
     "daily_active_rate",
@@ -110,11 +111,3 @@ def test_running_twice_gives_the_same_marts(tmp_path: Path, fixture_run: Pipelin
     once = mart_contents(fixture_run.settings.warehouse_path)
     assert run_pipeline(settings, force_reload=True).success
     assert mart_contents(settings.warehouse_path) == once
-
-
-def test_without_a_salt_phone_is_dropped() -> None:
-    # the loader is where phone numbers are hashed or dropped: no need for a whole refresh
-    with duckdb.connect(":memory:") as con:
-        report = load_source(con, FIXTURE_LANDING, MALL_USERS, "Asia/Shanghai", pii_salt="")
-        assert report.rows_loaded == 5
-        assert con.execute("select count(phone_hash) from raw.mall_users").fetchone()[0] == 0

@@ -11,6 +11,11 @@ import pytest
 from dagster import EnvVar
 
 from ingestion.schemas import SOURCES
+from ingestion.working_database import (
+    ensure_working_schema,
+    needs_full_refresh,
+    record_complete_build,
+)
 from orchestration.runner import refresh_run_config, refresh_window
 from orchestration.settings import (
     DEFAULT_TIMEZONE,
@@ -18,12 +23,10 @@ from orchestration.settings import (
     default_work_db_path,
     resolve_settings,
 )
-from orchestration.transform.build_state import (
-    needs_full_refresh,
-    project_fingerprint,
-    record_complete_build,
-)
 from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
+from orchestration.transform.project import project_fingerprint
+
+pytestmark = pytest.mark.unit
 
 
 def test_settings_precedence_option_then_environment_then_default(tmp_path: Path) -> None:
@@ -104,8 +107,10 @@ def test_a_changed_dbt_project_forces_a_full_refresh(tmp_path: Path) -> None:
 
     with duckdb.connect(":memory:") as con:
         assert needs_full_refresh(con, fingerprint)  # nothing built yet
+        ensure_working_schema(con)
         con.execute(
-            "insert into raw.pending_changes values ('mall_orders', null, 'O1', null, ?)",
+            "insert into raw.pending_changes (change_kind, source, entity_key, noted_at) "
+            "values ('entity', 'mall_orders', 'O1', ?)",
             [datetime(2026, 11, 2, tzinfo=UTC)],
         )
         applied = record_complete_build(

@@ -1,25 +1,26 @@
 {#-
     Incremental refreshes. The loader keeps a change log (raw.pending_changes, staged as
     stg_landing__pending_changes) of the raw rows it loaded or removed since the last complete
-    dbt build: their file dates, entity ids and event instants. Entity models recompute the
-    entities named there; daily aggregates recompute the business dates named there, plus the
-    run's partition window (logged there too, as source `refresh_window`). Models that use these
-    macros carry a `-- depends_on:` comment for stg_landing__pending_changes, since refs inside
-    `is_incremental()` blocks are not seen at parse time.
+    dbt build; each row is one kind of change (change_kind): a file date, a whole file, an
+    entity, the business date of an entity's event, or a day of the run's partition window.
+    Entity models recompute the entities named there; daily aggregates recompute the business
+    dates named there. Models that use these macros carry a `-- depends_on:` comment for
+    stg_landing__pending_changes, since refs inside `is_incremental()` blocks are not seen at
+    parse time.
 -#}
 
 {% macro pending_entities(source_name) -%}
     select distinct entity_key
     from {{ ref('stg_landing__pending_changes') }}
-    where source_name = '{{ source_name }}' and entity_key is not null
+    where change_kind = 'entity' and source_name = '{{ source_name }}'
 {%- endmacro %}
 
 {#- The run's partition window, logged by the dbt asset before the build (as vars it would
     change dbt's configuration every day and undo its partial parsing). -#}
 {% macro refresh_window_dates() -%}
-    select window_day.file_date as date_day
+    select window_day.business_date as date_day
     from {{ ref('stg_landing__pending_changes') }} as window_day
-    where window_day.source_name = 'refresh_window'
+    where window_day.change_kind = 'refresh_window'
 {%- endmacro %}
 
 {#- Pre-hook of an entity model: remove the entities the change log names (also those whose
@@ -35,11 +36,11 @@
 
 {#- File dates to recompute: those of the given sources' changes, and the partition window. -#}
 {% macro pending_file_dates(source_names) -%}
-    select pending.file_date as date_day
+    select pending.business_date as date_day
     from {{ ref('stg_landing__pending_changes') }} as pending
     where
-        pending.source_name in ('{{ source_names | join("', '") }}')
-        and pending.file_date is not null
+        pending.change_kind = 'file_date'
+        and pending.source_name in ('{{ source_names | join("', '") }}')
     union
     {{ refresh_window_dates() }}
 {%- endmacro %}
@@ -50,10 +51,32 @@
     select pending.event_date as date_day
     from {{ ref('stg_landing__pending_changes') }} as pending
     where
-        pending.source_name in ('{{ source_names | join("', '") }}')
-        and pending.event_date is not null
+        pending.change_kind = 'event_instant'
+        and pending.source_name in ('{{ source_names | join("', '") }}')
     union
     {{ pending_file_dates(source_names) }}
+{%- endmacro %}
+
+{#- Pre-hook of a daily aggregate (unique key: date and channel): remove every row of the dates
+    about to be recomputed. delete+insert on the key alone would leave behind the row of a
+    channel that has none on a recomputed date any more. -#}
+{% macro delete_recomputed_dates(dates_query) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where date_day in ({{ dates_query }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Dates of the user activity aggregate to recompute: the users' and visits' changed dates,
+    and every date a changed user had a session on (a user's channel applies to all dates). -#}
+{% macro user_activity_dates() -%}
+    {{ pending_dates(['mall_users', 'mall_visits']) }}
+    union
+    select changed_user_visits.started_date as date_day
+    from {{ ref('int_visits_deduplicated') }} as changed_user_visits
+    where changed_user_visits.user_id in ({{ pending_entities('mall_users') }})
 {%- endmacro %}
 
 {#- Pre-hook of a model keyed on file dates: remove the file dates about to be recomputed. -#}
@@ -71,9 +94,9 @@
 {%- endmacro %}
 
 {#- Commission lines to recompute (a predicate on order_id and paid_date; true in a full
-    build): orders the change
-    log names, and orders paid on or after the first day a changed roster snapshot applies to
-    (every order when the earliest snapshot or the commission rules changed). -#}
+    build): orders the change log names, and orders paid on or after the first day a changed
+    roster snapshot applies to (every order when the earliest snapshot or the commission rules
+    changed). -#}
 {% macro commission_lines_to_recompute() -%}
     {%- if not is_incremental() -%}
     true
@@ -83,19 +106,23 @@
         select
             case
                 when count(*) filter (
-                    where pending.source_name = 'distributors_commission_rules'
+                    where pending.change_kind = 'whole_file'
+                    and pending.source_name = 'distributors_commission_rules'
                 ) > 0 then date '0001-01-01'
-                when min(pending.file_date) filter (
-                    where pending.source_name = 'distributors_roster'
+                when min(pending.business_date) filter (
+                    where pending.change_kind = 'file_date'
+                    and pending.source_name = 'distributors_roster'
                 ) is null then date '9999-12-31'
-                when min(pending.file_date) filter (
-                    where pending.source_name = 'distributors_roster'
+                when min(pending.business_date) filter (
+                    where pending.change_kind = 'file_date'
+                    and pending.source_name = 'distributors_roster'
                 ) <= (
                     select min(roster.snapshot_date)
                     from {{ ref('stg_distributors__roster') }} as roster
                 ) then date '0001-01-01'
-                else min(pending.file_date) filter (
-                    where pending.source_name = 'distributors_roster'
+                else min(pending.business_date) filter (
+                    where pending.change_kind = 'file_date'
+                    and pending.source_name = 'distributors_roster'
                 )
             end
         from {{ ref('stg_landing__pending_changes') }} as pending

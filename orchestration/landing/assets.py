@@ -1,4 +1,9 @@
-"""One raw asset per landing source: the landed files, loaded into the working database."""
+"""One raw asset per landing source: the landed files, loaded into the working database.
+
+Every load also writes the working database's bookkeeping (`raw.landed_files`, the change log
+`raw.pending_changes`): the raw assets declare it, so the asset graph shows those tables with
+the loads upstream of them and the dbt models that read them downstream.
+"""
 
 from datetime import date
 from pathlib import Path
@@ -9,17 +14,22 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetsDefinition,
+    AssetSpec,
     BackfillPolicy,
     Config,
     DailyPartitionsDefinition,
     MaterializeResult,
     asset,
 )
+from dagster._core.definitions.metadata import RawMetadataValue
 
 from expectations.gates import SourceGateResult, run_source_gate
 from ingestion.loading import SourceLoadReport, load_source
+from ingestion.queries import fetch_value
 from ingestion.schemas import SOURCES, SourceSchema
+from ingestion.working_database import LANDED_FILES, PENDING_CHANGES, WorkingTable
 from orchestration.partitions import window_dates
 from orchestration.settings import SiyuSettings
 
@@ -37,7 +47,7 @@ def load_window(context: AssetExecutionContext) -> tuple[date | None, date | Non
     return None, None
 
 
-def load_report_metadata(report: SourceLoadReport) -> dict[str, object]:
+def load_report_metadata(report: SourceLoadReport) -> dict[str, RawMetadataValue]:
     return {
         "files_seen": report.files_seen,
         "files_loaded": report.files_loaded,
@@ -48,6 +58,14 @@ def load_report_metadata(report: SourceLoadReport) -> dict[str, object]:
         "rows_rejected": report.rows_rejected,
         "rejected_files": [f"{file}: {reason}" for file, reason in report.rejected_files],
     }
+
+
+# the bookkeeping tables every raw load writes
+WRITTEN_BY_EVERY_LOAD: tuple[WorkingTable, ...] = (LANDED_FILES, PENDING_CHANGES)
+
+
+def working_table_key(table: WorkingTable) -> AssetKey:
+    return AssetKey([table.schema, table.name])
 
 
 QUALITY_GATE = "quality_gate"
@@ -87,7 +105,11 @@ def build_raw_asset(
         group_name="landing",
         description=f"{schema.description} Files: `{schema.path_glob}` in the landing folder.",
         kinds={"duckdb", "polars"},
-        metadata={"source_family": schema.family, "path_glob": schema.path_glob},
+        metadata={
+            "source_family": schema.family,
+            "path_glob": schema.path_glob,
+            "writes": [table.qualified_name for table in WRITTEN_BY_EVERY_LOAD],
+        },
         check_specs=[
             AssetCheckSpec(
                 QUALITY_GATE,
@@ -124,6 +146,19 @@ def build_raw_asset(
                 force=config.force_reload,
             )
             gate = run_source_gate(con, schema, report.loaded_files, start, end, limits)
+            pending = int(fetch_value(con, "select count(*) from raw.pending_changes") or 0)
+        context.log_event(
+            AssetObservation(
+                asset_key=working_table_key(LANDED_FILES),
+                metadata={"source": schema.name, "files_recorded": report.files_seen},
+            )
+        )
+        context.log_event(
+            AssetObservation(
+                asset_key=working_table_key(PENDING_CHANGES),
+                metadata={"source": schema.name, "pending_changes": pending},
+            )
+        )
         for message in gate.gate_messages:
             context.log.error(f"quality gate failed: {message}")
         for message in gate.warning_messages:
@@ -139,3 +174,18 @@ def build_raw_asset(
 def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> list[AssetsDefinition]:
     """One raw asset per landing source; the daily sources on `partitions_def`."""
     return [build_raw_asset(schema, partitions_def) for schema in SOURCES]
+
+
+def build_bookkeeping_specs(raw_assets: list[AssetsDefinition]) -> list[AssetSpec]:
+    """The tables every raw load writes, downstream of the loads (written in their steps)."""
+    return [
+        AssetSpec(
+            working_table_key(table),
+            deps=[raw_asset.key for raw_asset in raw_assets],
+            group_name="landing",
+            description=f"{table.description} Written by every raw load "
+            "(ingestion/working_database.py).",
+            kinds={"duckdb"},
+        )
+        for table in WRITTEN_BY_EVERY_LOAD
+    ]

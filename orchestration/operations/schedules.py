@@ -21,7 +21,7 @@ def build_daily_schedule(
     refresh_job: UnresolvedAssetJobDefinition, business_timezone: str
 ) -> ScheduleDefinition:
     """Runs in the time zone of the job's partitions (the business time zone)."""
-    return build_schedule_from_partitioned_job(
+    schedule = build_schedule_from_partitioned_job(
         refresh_job,
         name="daily_refresh",
         hour_of_day=SCHEDULE_HOUR,
@@ -29,3 +29,5 @@ def build_daily_schedule(
         description=f"Refresh yesterday ({business_timezone}) every morning at "
         f"{SCHEDULE_HOUR:02d}:00.",
     )
+    assert isinstance(schedule, ScheduleDefinition)  # a job, not an asset selection, was given
+    return schedule

@@ -1,6 +1,5 @@
 """A sensor that notices newly landed or re-landed files and requests a refresh of their days."""
 
-import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -16,17 +15,10 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 
+from ingestion.content_hash import content_digest, file_digest
 from ingestion.loading import LandedFile, discover_landing, landed_days
 from orchestration.partitions import FIRST_PARTITION, partition_key_range_tags
 from orchestration.settings import SiyuSettings
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def scan_landing(files: list[LandedFile], previous: dict[str, list]) -> dict[str, list]:
@@ -39,7 +31,7 @@ def scan_landing(files: list[LandedFile], previous: dict[str, list]) -> dict[str
         if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
             seen[landed.relative_path] = old
         else:
-            seen[landed.relative_path] = [stat.st_mtime_ns, stat.st_size, file_hash(landed.path)]
+            seen[landed.relative_path] = [stat.st_mtime_ns, stat.st_size, file_digest(landed.path)]
     return seen
 
 
@@ -91,7 +83,7 @@ def evaluate_landing(
     days, whole_file_changed = changed_days(previous, current, files)
     context.update_cursor(json.dumps(current, sort_keys=True))
     dated_days = landed_days(files)
-    digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
+    digest = content_digest(json.dumps(current, sort_keys=True).encode())[:16]
     request = landing_run_request(
         days, whole_file_changed, f"landing-{digest}", dated_days[-1] if dated_days else None
     )

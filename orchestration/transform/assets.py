@@ -14,16 +14,15 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.partitions import window_dates
-from orchestration.settings import SiyuSettings
-from orchestration.transform.build_state import (
+from ingestion.working_database import (
     needs_full_refresh,
     note_refresh_window,
-    project_fingerprint,
     record_complete_build,
 )
+from orchestration.partitions import window_dates
+from orchestration.settings import SiyuSettings
 from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
-from orchestration.transform.project import siyu_dbt_project
+from orchestration.transform.project import project_fingerprint, siyu_dbt_project
 
 DBT_ASSETS_NAME = "siyu_dbt_models"
 

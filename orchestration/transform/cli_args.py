@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from ingestion.content_hash import content_digest
 
 
 @dataclass(frozen=True)
@@ -35,5 +36,5 @@ def dbt_build_args(dbt_vars: DbtVars, full_refresh: bool = False) -> list[str]:
 def dbt_target_path(project_target: Path, work_db_path: str) -> Path:
     """One dbt target folder per working database, reused by every build (dagster-dbt would
     otherwise leave a new folder of artifacts per run: gigabytes within months)."""
-    key = hashlib.sha256(str(Path(work_db_path).resolve()).encode()).hexdigest()[:12]
+    key = content_digest(str(Path(work_db_path).resolve()).encode())[:12]
     return project_target / f"build-{key}"

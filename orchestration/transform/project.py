@@ -8,6 +8,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
+from ingestion.content_hash import tree_digest
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
@@ -43,3 +45,20 @@ def prepare_dbt_project(project: DbtProject = siyu_dbt_project) -> None:
         DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
             ["parse", "--quiet"], target_path=project.target_path
         ).wait()
+
+
+# what decides the contents of the dbt tables (not docs, not tests)
+PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """A digest of the SQL, macros, seeds and configuration of the dbt project. Incremental
+    tables hold what the models' SQL computed at the time: when it changes (a new Siyu release,
+    an edited model or macro), the next build is a full refresh, so no table mixes the old
+    logic's rows with the new one's."""
+    inputs: list[Path] = []
+    for name in PROJECT_INPUTS:
+        path = project_dir / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        inputs += [file for file in files if file.suffix in (".sql", ".yml", ".yaml", ".csv")]
+    return tree_digest(project_dir, inputs)

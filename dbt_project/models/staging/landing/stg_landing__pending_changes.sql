@@ -1,5 +1,5 @@
 -- The loader's change log since the last complete dbt build, with event instants as business
--- dates: what the incremental models recompute.
+-- dates: what the incremental models recompute. change_kind says which column holds the change.
 with
 
 source as (
@@ -11,8 +11,9 @@ source as (
 renamed as (
 
     select
+        change_kind,
         source as source_name,
-        file_date,
+        business_date,
         entity_key,
         {{ local_date('event_at') }} as event_date
     from source

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='order_id',
+        unique_key=['order_id', 'commission_level'],
         pre_hook="{{ delete_commission_lines_to_recompute() }}"
     )
 }}
@@ -104,7 +104,7 @@ lines as (
 
 ),
 
-rated as (
+matched as (
 
     select
         lines.*,
@@ -117,6 +117,16 @@ rated as (
             lines.earner_tier = rules.tier
             and lines.commission_level = rules.commission_level
             and lines.paid_date between rules.effective_from and rules.effective_to
+
+),
+
+rated as (
+
+    -- an earner not active on the paid date, or with no rule, earns at a rate of 0
+    select
+        *,
+        case when is_earning_status and has_rule then rule_rate else 0 end as applied_rate
+    from matched
 
 ),
 
@@ -134,14 +144,11 @@ final as (
         paid_amount,
         refund_amount,
         refunded_date,
-        case when is_earning_status and has_rule then rule_rate else 0 end as applied_rate,
-        paid_amount
-        * case when is_earning_status and has_rule then rule_rate else 0 end as commission,
+        applied_rate,
+        paid_amount * applied_rate as commission,
         case
             when refunded_date is not null and refund_amount > 0
-                then
-                    refund_amount
-                    * case when is_earning_status and has_rule then rule_rate else 0 end
+                then refund_amount * applied_rate
             else 0
         end as clawback
     from rated

@@ -2,15 +2,16 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='date_day'
+        unique_key=['date_day', 'channel_code'],
+        pre_hook="{{ delete_recomputed_dates(pending_dates(['mall_orders'])) }}"
     )
 }}
 -- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- Paid orders by paid date and refunds by refund date, per order channel and for all channels
 -- (channel_code NULL: buyers are distinct users and do not add up across channels). A refresh
 -- recomputes the dates the change log names: old and new paid and refund dates of every changed
--- order, so a late refund leaves its earlier date. Every recomputed date keeps its all-channels
--- row, even at zero, so delete+insert on date_day also clears dates that lost all their orders.
+-- order, so a late refund leaves its earlier date. The pre-hook removes the recomputed dates'
+-- rows first; every recomputed date gets its all-channels row back, even at zero.
 with
 
 orders as (

@@ -2,13 +2,15 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='date_day'
+        unique_key=['date_day', 'channel_code'],
+        pre_hook="{{ delete_recomputed_dates(pending_dates(['mall_visits'])) }}"
     )
 }}
 -- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- Sessions and visitors (distinct users) by start date, per session channel and for all
 -- channels (channel_code NULL: visitors do not add up across channels). A refresh recomputes
--- the dates the change log names; every recomputed date keeps its all-channels row.
+-- the dates the change log names (the pre-hook removes their rows first); every recomputed date
+-- gets its all-channels row back.
 with
 
 visits as (

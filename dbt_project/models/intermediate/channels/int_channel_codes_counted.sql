@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='file_date',
+        unique_key=['source_name', 'file_date', 'channel_code'],
         pre_hook="{{ delete_pending_file_dates(channel_code_sources()) }}"
     )
 }}

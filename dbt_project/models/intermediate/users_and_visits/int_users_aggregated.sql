@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='date_day'
+        unique_key=['date_day', 'channel_code'],
+        pre_hook="{{ delete_recomputed_dates(user_activity_dates()) }}"
     )
 }}
 -- depends_on: {{ ref('stg_landing__pending_changes') }}
@@ -28,11 +29,7 @@ visits as (
 recomputed_dates as (
 
     {% if is_incremental() -%}
-        {{ pending_dates(['mall_users', 'mall_visits']) }}
-        union
-        select visits.started_date as date_day
-        from visits
-        where visits.user_id in ({{ pending_entities('mall_users') }})
+        {{ user_activity_dates() }}
     {%- else -%}
         select registered_date as date_day from users
         union

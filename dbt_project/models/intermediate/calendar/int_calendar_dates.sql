@@ -9,8 +9,9 @@ landed_files as (
 
 ),
 
--- the mall's events come from the compact daily aggregates (their all-channels rows), not
--- from rescans of the raw events; a recomputed date that lost all its events has zeros there
+-- The mall's events come from the compact daily aggregates (their all-channels rows), not from
+-- rescans of the raw events. A recomputed date that lost all its events has a row of zeros
+-- there, so the filters below on counts above zero leave it out.
 user_aggregates as (
 
     select * from {{ ref('int_users_aggregated') }}

@@ -1,0 +1,1 @@
+"""Landing files into the working database: schemas, parsing, loading, bookkeeping."""

@@ -1,0 +1,93 @@
+"""The working database's bookkeeping: its tables, the change log's kinds, the build record."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.loading import load_source
+from ingestion.schemas import COMMISSION_RULES, MALL_ORDERS
+from ingestion.working_database import (
+    ensure_working_schema,
+    note_refresh_window,
+    record_complete_build,
+)
+from tests.helpers import FIXTURE_LANDING
+
+pytestmark = pytest.mark.integration
+
+
+def change_log(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select change_kind, source, business_date, entity_key, event_at "
+        "from raw.pending_changes order by all"
+    ).fetchall()
+
+
+def test_nothing_is_logged_before_the_first_complete_build() -> None:
+    with duckdb.connect(":memory:") as con:
+        load_source(con, FIXTURE_LANDING, MALL_ORDERS, "Asia/Shanghai", "salt")
+        assert change_log(con) == []  # the first build is a full refresh
+
+
+def test_each_change_says_what_kind_it_is(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    (landing / "mall" / "orders").mkdir(parents=True)
+    (landing / "distributors").mkdir()
+    orders = landing / "mall" / "orders" / "2026-11-02.csv"
+    header = (FIXTURE_LANDING / "mall" / "orders" / "2026-11-02.csv").read_text().splitlines()[0]
+    orders.write_text(
+        header + "\nO9,u1,2026-11-01T10:00:00+08:00,2026-11-01T10:05:00+08:00,refunded,qr,,,1,"
+        "10.00,0.00,10.00,10.00,2026-11-02T09:00:00+08:00,2026-11-02T09:00:00+08:00\n"
+    )
+    rules = FIXTURE_LANDING / "distributors" / "commission_rules.csv"
+    (landing / "distributors" / "commission_rules.csv").write_bytes(rules.read_bytes())
+    with duckdb.connect(":memory:") as con:
+        ensure_working_schema(con)
+        record_complete_build(con, "fingerprint", datetime(2026, 11, 1, tzinfo=UTC), True)
+        load_source(con, landing, MALL_ORDERS, "Asia/Shanghai", "salt")
+        load_source(con, landing, COMMISSION_RULES, "Asia/Shanghai", "salt")
+        note_refresh_window(con, date(2026, 11, 2), date(2026, 11, 3))
+        assert change_log(con) == [
+            ("entity", "mall_orders", None, "O9", None),
+            ("event_instant", "mall_orders", None, None, datetime(2026, 11, 1, 2, 5, tzinfo=UTC)),
+            ("event_instant", "mall_orders", None, None, datetime(2026, 11, 2, 1, 0, tzinfo=UTC)),
+            ("file_date", "mall_orders", date(2026, 11, 2), None, None),
+            ("refresh_window", None, date(2026, 11, 2), None, None),
+            ("refresh_window", None, date(2026, 11, 3), None, None),
+            ("whole_file", "distributors_commission_rules", None, None, None),
+        ]
+        # a change row must carry what its kind names
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(
+                "insert into raw.pending_changes (change_kind, source, noted_at) "
+                "values ('entity', 'mall_orders', now())"
+            )
+        # a complete build applies the log up to its start
+        applied = record_complete_build(con, "fingerprint", datetime.now(UTC), False)
+        assert applied == 7 and change_log(con) == []
+
+
+def test_a_change_log_without_kinds_is_replaced() -> None:
+    # Siyu 0.1's log had no change_kind; its upgrade changes the dbt project, so the next build
+    # is a full refresh and the old log is not needed
+    with duckdb.connect(":memory:") as con:
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw.pending_changes (source varchar not null, file_date date, "
+            "entity_key varchar, event_at timestamptz, noted_at timestamptz not null)"
+        )
+        con.execute(
+            "insert into raw.pending_changes values ('mall_orders', null, 'O1', null, now())"
+        )
+        ensure_working_schema(con)
+        columns = [
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() where table_name = 'pending_changes'"
+            ).fetchall()
+        ]
+        assert columns[0] == "change_kind" and change_log(con) == []
