@@ -12,6 +12,19 @@ import pytest
 
 from tests.helpers import FIXTURE_LANDING, PipelineRun, make_settings, run_pipeline
 
+LAYERS = ("unit", "integration", "lint", "e2e", "ui")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is in exactly one layer, so `-m "unit or integration"` is the fast loop."""
+    wrong = [
+        item.nodeid
+        for item in items
+        if len({mark.name for mark in item.iter_markers()} & set(LAYERS)) != 1
+    ]
+    if wrong:
+        raise pytest.UsageError(f"tests must carry one layer marker of {LAYERS}: {wrong}")
+
 
 @pytest.fixture(scope="session")
 def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:

@@ -24,6 +24,8 @@ import pytest
 from orchestration.cli import main
 from tests.helpers import FIXTURE_LANDING, TEST_SALT, PipelineRun
 
+pytestmark = pytest.mark.e2e
+
 ORDER_HEADER = (
     "order_id,user_id,created_at,paid_at,status,channel_code,distributor_id,activity_code,"
     "item_count,gross_amount,discount_amount,paid_amount,refund_amount,refunded_at,updated_at"
@@ -200,6 +202,7 @@ def test_relanding_a_fixed_file_repairs_the_day(workspace: Workspace) -> None:
 def test_duplicates_are_quarantined_and_header_only_files_are_empty_days(
     workspace: Workspace,
 ) -> None:
+
     landing = workspace.landing
     # s6 was first landed on 10-31 (001, qr): the same key with other values is a conflicting
     # duplicate of an earlier file; s9 is new

@@ -11,8 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.helpers import FIXTURE_LANDING
+
+pytestmark = pytest.mark.e2e
 
 
 def siyu(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from dagster import Definitions
 
 from orchestration.definitions import build_definitions
 from tests.helpers import FIXTURE_LANDING, make_settings
+
+pytestmark = pytest.mark.unit
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
 

@@ -14,6 +14,8 @@ from ingestion.parsing import parse_file_bytes
 from ingestion.schemas import SOURCES
 from synthetic.generator import GeneratorSettings, generate_landing_zone
 
+pytestmark = pytest.mark.integration
+
 
 def digest(folder: Path) -> str:
     h = hashlib.sha256()

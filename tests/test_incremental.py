@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.helpers import (
     FIXTURE_LANDING,
@@ -24,6 +25,8 @@ from tests.helpers import (
     mart_contents,
     run_pipeline,
 )
+
+pytestmark = pytest.mark.e2e
 
 ORDERS_HEADER = (
     "order_id,user_id,created_at,paid_at,status,channel_code,distributor_id,activity_code,"
@@ -82,6 +85,7 @@ def pending_changes(work_db_path: str) -> int:
 def test_refreshing_the_changed_days_matches_a_full_rebuild(
     tmp_path: Path, fixture_run: PipelineRun
 ) -> None:
+
     # the fixture's refreshed state, copied, then files change in its landing folder
     incremental = tmp_path / "incremental"
     landing = incremental / "landing"

@@ -23,6 +23,8 @@ D1, D2, D3, D4, D5 = (
     date(2026, 11, 2),
     date(2026, 11, 3),
 )
+
+pytestmark = pytest.mark.e2e
 CALENDAR = [D1, D2, D3, D4, D5]
 CHANNELS = ["ghost", "kol", "qr", "unknown"]
 

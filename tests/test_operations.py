@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from dagster import (
     Definitions,
     RunRequest,
@@ -21,6 +22,8 @@ from orchestration.operations.freshness import expected_latest_day, freshness_re
 from orchestration.operations.sensors import evaluate_landing
 from orchestration.settings import SiyuSettings
 from tests.helpers import FIXTURE_LANDING, make_settings
+
+pytestmark = pytest.mark.unit
 
 
 def definitions_in(tmp_path: Path, business_timezone: str = "Asia/Shanghai") -> Definitions:

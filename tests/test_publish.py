@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -24,6 +25,29 @@ GMV_PAIR_SQL = (
 )
 
 
+@pytest.fixture
+def small_work_db(tmp_path: Path) -> str:
+    """A working database made by hand: two marts whose gmv totals agree (5 days; 4 channels a
+    day), a quarantine table, and a raw table that must not be published."""
+    path = tmp_path / "small.work.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for schema in ("marts", "quarantine", "raw"):
+            con.execute(f"create schema {schema}")
+        con.execute(
+            "create table marts.average_order_value as select "
+            "cast(date '2026-11-01' + cast(day as integer) as date) as date, "
+            "cast(40.00 * (day + 1) as decimal(18, 2)) as gmv from range(5) as days(day)"
+        )
+        con.execute(
+            "create table marts.channel_performance as select aov.date, channel_code, "
+            "cast(aov.gmv / 4 as decimal(18, 2)) as gmv from marts.average_order_value as aov "
+            "cross join (values ('a'), ('b'), ('c'), ('d')) as channels(channel_code)"
+        )
+        con.execute("create table quarantine.rejected_rows as select 'mall_orders' as source")
+        con.execute("create table raw.mall_users as select '13800000001' as phone")
+    return str(path)
+
+
 def make_work_db(source: str, target: Path, gmv_bump: str | None = None) -> Path:
     """A copy of a working database; with `gmv_bump`, every gmv of two marts is raised."""
     shutil.copy(source, target)
@@ -34,8 +58,9 @@ def make_work_db(source: str, target: Path, gmv_bump: str | None = None) -> Path
     return target
 
 
+@pytest.mark.integration
 def test_stale_wal_of_a_crashed_writer_is_never_replayed(
-    tmp_path: Path, fixture_run: PipelineRun
+    tmp_path: Path, small_work_db: str
 ) -> None:
     serving = tmp_path / "siyu.duckdb"
     # a writer that opened the serving path directly and crashed, leaving its WAL behind
@@ -51,24 +76,30 @@ def test_stale_wal_of_a_crashed_writer_is_never_replayed(
     """)
     subprocess.run([sys.executable, "-c", crash], check=True)
     assert Path(f"{serving}.wal").exists()
-    publish_serving_file(fixture_run.settings.work_db_path, serving, "v1.1.0")
+    publish_serving_file(small_work_db, serving, "v1.1.0")
     assert not Path(f"{serving}.wal").exists()
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select count(*) from marts.average_order_value").fetchone() == (5,)
+        # marts and quarantine only: no raw data reaches the serving file
+        assert con.execute(
+            "select distinct schema_name from duckdb_tables() order by all"
+        ).fetchall() == [("marts",), ("quarantine",)]
 
 
-def test_abandoned_temporary_files_are_cleaned_up(tmp_path: Path, fixture_run: PipelineRun) -> None:
-    serving = tmp_path / "siyu.duckdb"
-    leftover = tmp_path / ".siyu.duckdb.0123abcd.tmp"
+@pytest.mark.integration
+def test_abandoned_temporary_files_are_cleaned_up(tmp_path: Path, small_work_db: str) -> None:
+    serving = tmp_path / "serving" / "siyu.duckdb"
+    serving.parent.mkdir()
+    leftover = serving.parent / ".siyu.duckdb.0123abcd.tmp"
     leftover.write_bytes(b"half-written by a killed publish")
-    publish_serving_file(fixture_run.settings.work_db_path, serving, "v1.1.0")
+    publish_serving_file(small_work_db, serving, "v1.1.0")
     assert not leftover.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["siyu.duckdb"]
+    assert sorted(p.name for p in serving.parent.iterdir()) == ["siyu.duckdb"]
 
 
 READER = (
     textwrap.dedent("""
-    import sys, time, duckdb
+    import json, sys, time, duckdb
     path, seconds, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
     states, errors, queries = set(), [], 0
     deadline = time.monotonic() + seconds
@@ -83,17 +114,18 @@ READER = (
         except Exception as error:
             errors.append(repr(error))
     with open(out, "w") as f:
-        f.write(repr((sorted(states), errors, queries)))
+        json.dump([sorted(states), errors, queries], f)
 """)
     % GMV_PAIR_SQL
 )
 
 
+@pytest.mark.integration
 def test_readers_in_other_processes_see_old_or_new_state_never_an_error(
-    tmp_path: Path, fixture_run: PipelineRun
+    tmp_path: Path, small_work_db: str
 ) -> None:
-    state_a = make_work_db(fixture_run.settings.work_db_path, tmp_path / "a.work.duckdb")
-    state_b = make_work_db(fixture_run.settings.work_db_path, tmp_path / "b.work.duckdb", "4.00")
+    state_a = make_work_db(small_work_db, tmp_path / "a.work.duckdb")
+    state_b = make_work_db(small_work_db, tmp_path / "b.work.duckdb", "4.00")
     serving = tmp_path / "serving" / "siyu.duckdb"
     publish_serving_file(state_a, serving, "v1.1.0")
     expected = set()
@@ -117,16 +149,19 @@ def test_readers_in_other_processes_see_old_or_new_state_never_an_error(
         assert reader.wait(timeout=60) == 0
     assert publishes >= 3
     for i in range(2):
-        states, errors, queries = eval((tmp_path / f"reader{i}.txt").read_text())  # noqa: S307
+        states, errors, queries = json.loads((tmp_path / f"reader{i}.txt").read_text())
+        states = [tuple(state) for state in states]
         assert errors == []
         assert queries > 10
         assert set(states) <= expected  # never a mix of the two states
         assert all(a == b for a, b in states)
 
 
+@pytest.mark.e2e
 def test_killed_refresh_leaves_a_readable_serving_file(
     tmp_path: Path, fixture_run: PipelineRun
 ) -> None:
+
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)
     warehouse = tmp_path / "warehouse" / "siyu.duckdb"
@@ -167,6 +202,7 @@ def test_killed_refresh_leaves_a_readable_serving_file(
     assert total == (Decimal("574.99"),)
 
 
+@pytest.mark.e2e
 def test_an_older_duckdb_opens_the_serving_file(tmp_path: Path, fixture_run: PipelineRun) -> None:
     venv = tmp_path / "duckdb11"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -12,6 +12,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.ui
+
 QUERY = """
 {
   assetNodes {
