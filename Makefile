@@ -14,7 +14,7 @@ ui:  ## the Dagster UI on http://127.0.0.1:3000
 	.venv/bin/siyu ui
 
 test-fast:  ## the unit and integration layers: the loop to run after every change (< 1 min)
-	$(PYTEST) -m "unit or integration"
+	$(PYTEST) -m "unit or integration" -n 0
 
 test:  ## everything, as CI runs it (the README's test command)
 	$(PYTEST)
