@@ -17,6 +17,7 @@ from pathlib import Path
 
 from orchestration.run_report import RefreshOutcome
 from orchestration.settings import (
+    DEFAULT_TIMEZONE,
     ENV_DAGSTER_HOME,
     ENV_LANDING_DIR,
     ENV_LOGS_DIR,
@@ -193,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
             help="serving DuckDB file (SIYU_WAREHOUSE_PATH; data/warehouse/siyu.duckdb)",
         )
         sub.add_argument("--work-db", help="working DuckDB file (SIYU_WORK_DB)")
-        sub.add_argument("--timezone", help="business time zone (SIYU_TIMEZONE; Asia/Shanghai)")
+        sub.add_argument(
+            "--timezone", help=f"business time zone (SIYU_TIMEZONE; {DEFAULT_TIMEZONE})"
+        )
 
     demo = commands.add_parser("demo", help="generate sample data if needed, refresh, summarise")
     paths(demo)
