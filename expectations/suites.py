@@ -23,11 +23,13 @@ GATE = {"severity": "gate"}
 WARNING = {"severity": "warning"}
 
 # pandas dtypes of the raw columns as DuckDB hands them over (`.df()`), by column kind
+# (a column with NULLs comes as pandas' nullable Int64: GX knows it as "Int64Dtype")
 PANDAS_TYPES: dict[str, list[str]] = {
-    "count": ["int64", "Int64"],
-    "int": ["int64", "Int64"],
-    "money": ["float64", "Float64", "object"],
-    "rate": ["float64", "Float64", "object"],
+    "count": ["int64", "Int64Dtype"],
+    "int": ["int64", "Int64Dtype"],
+    "money": ["float64", "Float64Dtype", "object"],
+    "rate": ["float64", "Float64Dtype", "object"],
+    "fraction": ["float64", "Float64Dtype"],
     "date": ["datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]", "object"],
 }
 
@@ -60,7 +62,7 @@ def row_suite(schema: SourceSchema) -> gx.ExpectationSuite:
             suite.add_expectation(
                 gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, meta=GATE)
             )
-        if column.kind == "rate":
+        if column.kind in ("rate", "fraction"):
             suite.add_expectation(
                 gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, max_value=1, meta=GATE)
             )

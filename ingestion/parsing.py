@@ -35,6 +35,7 @@ _TIMESTAMP_PATTERN = (
 _MONEY_PATTERN = r"^-?\d+(?:\.\d{1,2})?$"
 _COUNT_PATTERN = r"^-?\d+$"
 _RATE_PATTERN = r"^-?\d+(?:\.\d{1,6})?$"
+_FRACTION_PATTERN = r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -209,6 +210,12 @@ def parse_value(column: Column, business_timezone: str) -> pl.Expr:
             .then(text.cast(pl.Decimal(9, 6), strict=False))
             .otherwise(None)
         )
+    if column.kind == "fraction":
+        return (
+            pl.when(text.str.contains(_FRACTION_PATTERN))
+            .then(text.cast(pl.Float64, strict=False))
+            .otherwise(None)
+        )
     if column.kind in ("count", "int"):
         return (
             pl.when(text.str.contains(_COUNT_PATTERN))
@@ -223,6 +230,7 @@ _KIND_WORDS = {
     "date": "is not a date (YYYY-MM-DD)",
     "money": "is not an amount with at most 2 decimals",
     "rate": "is not a decimal rate",
+    "fraction": "is not a number",
     "count": "is not a whole number",
     "int": "is not a whole number",
 }
@@ -243,9 +251,9 @@ def value_rules(column: Column, typed: str) -> list[tuple[pl.Expr, pl.Expr]]:
                 ),
             )
         )
-    if column.kind in ("money", "count", "rate"):
+    if column.kind in ("money", "count", "rate", "fraction"):
         rules.append((pl.col(typed) < 0, pl.lit(f"{column.name} is negative")))
-    if column.kind == "rate":
+    if column.kind in ("rate", "fraction"):
         rules.append((pl.col(typed) > 1, pl.lit(f"{column.name} is above 1 (rates are fractions)")))
     if column.kind == "enum" and not column.open_enum:
         rules.append(

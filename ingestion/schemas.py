@@ -9,11 +9,13 @@ key), never in `if source == ...` branches elsewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
 
-ColumnKind = Literal["id", "text", "timestamp", "date", "money", "count", "int", "rate", "enum"]
+ColumnKind = Literal[
+    "id", "text", "timestamp", "date", "money", "count", "int", "rate", "fraction", "enum"
+]
 Family = Literal["platform", "own"]
 FileFormat = Literal["csv", "json"]
 
@@ -76,7 +78,8 @@ DUCKDB_TYPES: dict[ColumnKind, str] = {
     "money": "decimal(18,2)",
     "count": "bigint",
     "int": "bigint",
-    "rate": "decimal(9,6)",
+    "rate": "decimal(9,6)",  # an exact rate of our own (a commission rule)
+    "fraction": "double",  # a rate WeChat computes (e.g. read_delivery_rate), taken as it is
 }
 
 # Lineage columns every raw table carries in addition to its own.
@@ -191,6 +194,19 @@ class SourceSchema:
     nested_rows: str | None = None
     # a new file is expected at least every this many days (freshness check)
     expected_every_days: int = 1
+    # False for a source that may be absent altogether (the two article sources): no freshness
+    # warning while it has never landed
+    required: bool = True
+    # the source that replaced this one: while it is fresh, this one is not expected
+    superseded_by: str | None = None
+    # the WeChat data API whose responses land as this source (`siyu fetch wechat`)
+    wechat_api: str | None = None
+    # the first business day the WeChat API has data for (None: no limit)
+    data_from: date | None = None
+    # the fetcher lands this source's files for the days before the fetched one again
+    # (revisions): a refresh of days [start, end] also loads changed files of the
+    # `revised_days` days before start
+    revised_days: int = 0
     # what the change log records of rows that are loaded or removed, so incremental models
     # know which entities and business dates to recompute: the entity id, and the instants
     # whose business date a changed row moves (of every row of the entity, old and new)
@@ -200,6 +216,13 @@ class SourceSchema:
     @property
     def raw_table(self) -> str:
         return f"raw.{self.name}"
+
+    def days_to_load(self, start: date | None, end: date | None) -> tuple[date | None, date | None]:
+        """The file days a refresh of business days [start, end] loads: with the days before
+        that the fetcher revises (`revised_days`)."""
+        if start is None or not self.revised_days:
+            return start, end
+        return start - timedelta(days=self.revised_days), end
 
     def file_for(self, day: date | None = None) -> str:
         """The path of the source's file (of `day`, for a daily source) in the landing folder."""
@@ -235,6 +258,8 @@ USER_SUMMARY = SourceSchema(
     path_glob="wechat_oa/user_summary/*.json",
     dated=True,
     description="getusersummary: follower gains and losses by user_source, one file per ref_date.",
+    wechat_api="getusersummary",
+    revised_days=3,
     columns=(
         Column("ref_date", "date", "The day the figures are for."),
         Column("user_source", "int", "WeChat code of the follow/unfollow source."),
@@ -252,6 +277,8 @@ USER_CUMULATE = SourceSchema(
     path_glob="wechat_oa/user_cumulate/*.json",
     dated=True,
     description="getusercumulate: total followers at the end of ref_date.",
+    wechat_api="getusercumulate",
+    revised_days=3,
     columns=(
         Column("ref_date", "date", "The day the total is for."),
         Column("user_source", "int", "Always 0 for this API."),
@@ -273,6 +300,9 @@ ARTICLE_TOTAL = SourceSchema(
     ),
     nested_rows="details",
     row_rules=(DaysAfter("ref_date", "stat_date", max_days=6, offset_column="stat_offset_days"),),
+    required=False,
+    superseded_by="wechat_oa_article_detail",
+    wechat_api="getarticletotal",
     columns=(
         Column("ref_date", "date", "Publish date of the article."),
         Column("msgid", "id", "<send id>_<position in the send>: identifies one article."),
@@ -288,6 +318,59 @@ ARTICLE_TOTAL = SourceSchema(
         Column("add_to_fav_user", "count", "Users who added it to favourites (cumulative)."),
         Column("add_to_fav_count", "count", "Favourites (cumulative).", nullable=True),
     ),
+)
+
+ARTICLE_DETAIL = SourceSchema(
+    name="wechat_oa_article_detail",
+    system="wechat_oa",
+    entity="article_detail",
+    family="platform",
+    file_format="json",
+    path_glob="wechat_oa/article_detail/*.json",
+    dated=True,
+    description=(
+        "getarticletotaldetail responses for the publish dates D - 29 .. D (file D), flattened to "
+        "one row per (msgid, stat_date) detail. Details are cumulative from the publish date."
+    ),
+    columns=(
+        Column("ref_date", "date", "Publish date of the article."),
+        Column("msgid", "id", "<msg_data_id>_<index>: identifies one article."),
+        Column(
+            "publish_type",
+            "int",
+            "0 = followers were notified, 1 = published without notification.",
+            nullable=True,
+        ),
+        Column("title", "text", "Article title.", nullable=True),
+        Column("stat_date", "date", "Cumulative figures run from ref_date to the end of this day."),
+        Column("read_user", "count", "All readers (cumulative)."),
+        Column("share_user", "count", "Users who shared it (cumulative)."),
+        Column("zaikan_user", "count", "Users who tapped 'wow' (在看, cumulative).", nullable=True),
+        Column("like_user", "count", "Users who liked it (cumulative).", nullable=True),
+        Column("comment_count", "count", "Comments (cumulative).", nullable=True),
+        Column("collection_user", "count", "Users who saved it (cumulative).", nullable=True),
+        Column(
+            "read_subscribe_user",
+            "count",
+            "Readers who then followed the account (cumulative).",
+            nullable=True,
+        ),
+        Column(
+            "read_delivery_rate",
+            "fraction",
+            "WeChat's open rate: readers from the push over followers it was delivered to.",
+            nullable=True,
+        ),
+        Column(
+            "read_finish_rate", "fraction", "Share of readers who read to the end.", nullable=True
+        ),
+    ),
+    nested_rows="detail_list",
+    row_rules=(DaysAfter("ref_date", "stat_date", max_days=29, offset_column="stat_offset_days"),),
+    required=False,
+    wechat_api="getarticletotaldetail",
+    data_from=date(2025, 11, 1),
+    revised_days=1,
 )
 
 MALL_USERS = SourceSchema(
@@ -463,6 +546,7 @@ SOURCES: tuple[SourceSchema, ...] = (
     USER_SUMMARY,
     USER_CUMULATE,
     ARTICLE_TOTAL,
+    ARTICLE_DETAIL,
     MALL_USERS,
     MALL_VISITS,
     MALL_ORDERS,
@@ -471,3 +555,11 @@ SOURCES: tuple[SourceSchema, ...] = (
     DISTRIBUTOR_ROSTER,
     COMMISSION_RULES,
 )
+
+
+def source_named(name: str) -> SourceSchema:
+    """The source whose raw table is `name`."""
+    for source in SOURCES:
+        if source.name == name:
+            return source
+    raise KeyError(f"no landing source is named {name!r}")

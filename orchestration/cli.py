@@ -88,15 +88,20 @@ def command_refresh(args: argparse.Namespace) -> int:
     from orchestration.runner import run_refresh
 
     settings = _settings_from(args)
-    if args.date and (args.start or args.end):
-        print("error: use --date or --start/--end, not both", file=sys.stderr)
+    window = _window(args)
+    if window is None:
         return 2
-    start, end = (args.date, args.date) if args.date else (args.start, args.end)
+    start, end = window
     if not Path(settings.landing_dir).is_dir():
         print(f"error: the landing folder {settings.landing_dir} does not exist", file=sys.stderr)
         return 2
     outcome = run_refresh(
-        settings, start, end, force_reload=args.force_reload, full_refresh=args.full_refresh
+        settings,
+        start,
+        end,
+        force_reload=args.force_reload,
+        full_refresh=args.full_refresh,
+        fetch_from_wechat=not args.no_fetch,
     )
     _print_outcome(outcome)
     return 0 if outcome.success else 1
@@ -133,7 +138,7 @@ def command_demo(args: argparse.Namespace) -> int:
             f"{summary.start} .. {summary.end}, in {landing}"
         )
     print("Running the refresh (Dagster job siyu_refresh: land → dbt build → publish) ...")
-    outcome = run_refresh(settings)
+    outcome = run_refresh(settings, fetch_from_wechat=False)  # the demo stays offline
     _print_outcome(outcome)
     if not outcome.success:
         return 1
@@ -141,6 +146,53 @@ def command_demo(args: argparse.Namespace) -> int:
     print(f"Warehouse (open it with DuckDB, read-only): {settings.warehouse_path}")
     for line in kpi_summary_lines(settings.warehouse_path):
         print(line)
+    return 0
+
+
+def _window(args: argparse.Namespace) -> tuple[date | None, date | None] | None:
+    """--date, or --start/--end; None (after saying why) when both are given."""
+    if args.date and (args.start or args.end):
+        print("error: use --date or --start/--end, not both", file=sys.stderr)
+        return None
+    return (args.date, args.date) if args.date else (args.start, args.end)
+
+
+def command_fetch(args: argparse.Namespace) -> int:
+    from connectors.wechat.config import NO_CREDENTIALS, credentials_from_environment
+    from connectors.wechat.fetch import fetch_wechat
+    from orchestration.partitions import last_complete_day
+
+    settings = _settings_from(args)
+    window = _window(args)
+    if window is None:
+        return 2
+    credentials = credentials_from_environment(os.environ)
+    if credentials is None:
+        print(f"error: {NO_CREDENTIALS}", file=sys.stderr)
+        return 2
+    yesterday = last_complete_day(datetime.now(tz=UTC), settings.business_timezone)
+    start, end = window
+    end = end or start or yesterday
+    start = start or end
+    try:
+        report = fetch_wechat(
+            landing_dir=Path(settings.landing_dir),
+            logs_dir=Path(settings.logs_dir),
+            secrets_dir=settings.secrets_path,
+            api_base=settings.wechat_api_base,
+            credentials=credentials,
+            start=start,
+            end=end,
+            yesterday=yesterday,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    if not report.succeeded:
+        print("Fetch FAILED: not every planned call succeeded (see above).", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -215,7 +267,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild the incremental dbt models from the whole history",
     )
+    refresh.add_argument(
+        "--no-fetch",
+        action="store_true",
+        help="do not fetch from WeChat first, even with credentials: use the landing folder",
+    )
     refresh.set_defaults(handler=command_refresh)
+
+    fetch = commands.add_parser(
+        "fetch", help="land the WeChat files from the Official Account data APIs"
+    )
+    fetch.add_argument("source", choices=["wechat"], help="what to fetch from")
+    paths(fetch)
+    fetch.add_argument("--date", type=_parse_date, help="one business day (default: yesterday)")
+    fetch.add_argument("--start", type=_parse_date, help="first day of a range")
+    fetch.add_argument("--end", type=_parse_date, help="last day of a range")
+    fetch.set_defaults(handler=command_fetch)
 
     generate = commands.add_parser("generate", help="write a synthetic landing zone")
     generate.add_argument("--out", required=True, help="folder to write")

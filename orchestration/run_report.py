@@ -93,14 +93,29 @@ def failure_lines(result: Any, log_path: Path) -> list[str]:
 
 
 def warning_lines(result: Any) -> list[str]:
-    """Failed non-blocking checks of the raw sources (volume anomalies, freshness)."""
+    """Failed non-blocking checks of the raw sources (volume anomalies, freshness) and of the
+    WeChat fetch (a call that failed: the refresh went on with the landing folder's files)."""
     return [
         f"warning {evaluation.asset} :: {evaluation.check}: {evaluation.description}"
         for evaluation in check_evaluations(result)
         if not evaluation.passed
-        and evaluation.severity == "WARN"
-        and evaluation.asset.startswith("raw/")
+        and (
+            (evaluation.severity == "WARN" and evaluation.asset.startswith("raw/"))
+            or evaluation.asset.startswith("fetch/")
+        )
     ]
+
+
+def fetch_summary_lines(result: Any) -> list[str]:
+    """What the WeChat fetch did (once: every fetch asset carries the same summary)."""
+    for event in result.all_events:
+        if not event.is_step_materialization:
+            continue
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.to_user_string().startswith("fetch/"):
+            summary = materialization.metadata.get("summary")
+            return str(summary.value).splitlines() if summary is not None else []
+    return []
 
 
 def load_summary_lines(result: Any) -> list[str]:

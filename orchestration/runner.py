@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,15 +18,18 @@ from typing import Any
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
+from connectors.wechat.config import NO_CREDENTIALS
 from ingestion.loading import discover_landing, landed_days
 from ingestion.schemas import SOURCES
 from orchestration.definitions import build_definitions
+from orchestration.fetch.assets import wechat_credentials_resource
 from orchestration.jobs import REFRESH_JOB_NAME
 from orchestration.partitions import FIRST_PARTITION, last_complete_day, partition_key_range_tags
 from orchestration.run_report import (
     RefreshOutcome,
     data_quality_warning_lines,
     failure_lines,
+    fetch_summary_lines,
     load_summary_lines,
     warning_lines,
 )
@@ -119,20 +123,22 @@ def run_refresh(
     *,
     force_reload: bool = False,
     full_refresh: bool = False,
+    fetch_from_wechat: bool = True,
     instance: DagsterInstance | None = None,
 ) -> RefreshOutcome:
     """Run the refresh job in-process for the business days [start, end] (all landed days when
-    unset): one partition, or one run over a partition range (single-run backfill)."""
+    unset): one partition, or one run over a partition range (single-run backfill). With
+    `fetch_from_wechat` and credentials in the environment, the job fetches from WeChat first;
+    the days then default to yesterday's."""
+    wechat = wechat_credentials_resource(os.environ) if fetch_from_wechat else None
+    yesterday = last_complete_day(datetime.now(tz=UTC), settings.business_timezone)
+    if wechat is not None and start is None and end is None:
+        start = end = yesterday
     try:
-        first, last = refresh_window(
-            Path(settings.landing_dir),
-            start,
-            end,
-            last_complete_day(datetime.now(tz=UTC), settings.business_timezone),
-        )
+        first, last = refresh_window(Path(settings.landing_dir), start, end, yesterday)
     except ValueError as error:
         return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
-    job = build_definitions(settings).resolve_job_def(REFRESH_JOB_NAME)
+    job = build_definitions(settings, wechat).resolve_job_def(REFRESH_JOB_NAME)
     log_path = settings.refresh_log_path
     log_path.parent.mkdir(parents=True, exist_ok=True)
     partition: dict[str, Any] = (
@@ -161,8 +167,13 @@ def run_refresh(
         success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
     )
     window = first.isoformat() if first == last else f"{first} .. {last}"
+    skipped = (
+        [f"WeChat fetch skipped: {NO_CREDENTIALS}"] if fetch_from_wechat and not wechat else []
+    )
     outcome.summary_lines = (
         [f"Refreshed business days {window}"]
+        + skipped
+        + fetch_summary_lines(result)
         + load_summary_lines(result)
         + warning_lines(result)
         + data_quality_warning_lines(settings.work_db_path)

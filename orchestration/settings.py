@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 from dagster import ConfigurableResource, EnvVar
+from pydantic import Field
+from pydantic.json_schema import JsonDict
 
+from connectors.wechat.config import DEFAULT_API_BASE
 from expectations.limits import GateLimits
 
 DEFAULT_LANDING_DIR = "data/landing"
@@ -38,6 +41,11 @@ ENV_MAX_QUARANTINE_SHARE = "SIYU_MAX_QUARANTINE_SHARE"
 ENV_MAX_VOLUME_DROP = "SIYU_MAX_VOLUME_DROP"
 ENV_VOLUME_BLOCKING = "SIYU_VOLUME_BLOCKING"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
+ENV_SECRETS_DIR = "SIYU_SECRETS_DIR"
+ENV_WECHAT_API_BASE = "SIYU_WECHAT_API_BASE"
+
+# a resource field Dagster masks in the UI even when it holds a literal value
+SECRET_FIELD: JsonDict = {"dagster__is_secret": True}
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
@@ -59,8 +67,10 @@ class SiyuSettings(ConfigurableResource):
     work_db_path: str
     logs_dir: str
     dagster_home: str
+    secrets_dir: str = ""  # the WeChat token cache and fetch state (data/secrets)
+    wechat_api_base: str = DEFAULT_API_BASE
     business_timezone: str = DEFAULT_TIMEZONE
-    pii_salt: str = ""
+    pii_salt: str = Field(default="", json_schema_extra=SECRET_FIELD)
     storage_version: str = DEFAULT_STORAGE_VERSION
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
     max_volume_drop: float = DEFAULT_MAX_VOLUME_DROP
@@ -77,6 +87,16 @@ class SiyuSettings(ConfigurableResource):
     def refresh_log_path(self) -> Path:
         """Dagster's and dbt's full output of `siyu refresh`, every trace included."""
         return Path(self.logs_dir) / "refresh.log"
+
+    @property
+    def secrets_path(self) -> Path:
+        """The WeChat token cache and fetch state; `secrets/` beside the warehouse folder unless
+        set (a settings object built by hand without it uses that default too)."""
+        return (
+            Path(self.secrets_dir)
+            if self.secrets_dir
+            else data_dir_of(self.warehouse_path) / "secrets"
+        )
 
     def connect_work_db(self) -> duckdb.DuckDBPyConnection:
         """A read-write connection to the working database (only the pipeline opens it)."""
@@ -144,6 +164,7 @@ def resolve_settings(
     data_dir = data_dir_of(warehouse)
     logs = environment.get(ENV_LOGS_DIR) or str(data_dir / "logs")
     home = environment.get(ENV_DAGSTER_HOME) or str(data_dir / "dagster_home")
+    secrets = environment.get(ENV_SECRETS_DIR) or str(data_dir / "secrets")
     timezone = business_timezone or environment.get(ENV_TIMEZONE) or DEFAULT_TIMEZONE
     return SiyuSettings(
         landing_dir=str(Path(landing).resolve()),
@@ -151,6 +172,8 @@ def resolve_settings(
         work_db_path=str(Path(work).resolve()),
         logs_dir=str(Path(logs).resolve()),
         dagster_home=str(Path(home).resolve()),
+        secrets_dir=str(Path(secrets).resolve()),
+        wechat_api_base=environment.get(ENV_WECHAT_API_BASE) or DEFAULT_API_BASE,
         business_timezone=checked_timezone(timezone),
         # read by Dagster when a run starts; the settings never hold the salt itself
         pii_salt=EnvVar(ENV_PII_SALT) if environment.get(ENV_PII_SALT) else "",

@@ -12,11 +12,13 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from ingestion.schemas import (
+    ARTICLE_DETAIL,
     ARTICLE_TOTAL,
     CHANNEL_SPEND,
     COMMISSION_RULES,
@@ -41,6 +43,9 @@ ACTIVE, SUSPENDED, TERMINATED = (
     DistributorStatus.TERMINATED,
 )
 SELLER, PARENT = CommissionLevel.SELLER, CommissionLevel.PARENT
+ONE_DAY = timedelta(days=1)
+# an article: msgid, title, followers it was delivered to, open rate, forward rate
+Article = tuple[str, str, int, float, float]
 
 UTC_OFFSET_HOURS = 8  # the generated mall exports are in Asia/Shanghai
 DEFAULT_START = date(2026, 8, 1)
@@ -584,7 +589,7 @@ class _Generator:
         total = int(1_200_000 * s.scale) + 1000
         codes = list(SOURCE_WEIGHTS)
         weights = np.array(list(SOURCE_WEIGHTS.values()))
-        publish_days: list[tuple[date, list[tuple[str, str, int, float, float]]]] = []
+        publish_days: list[tuple[date, list[Article]]] = []
         send_id = 2247483650
         for i, day in enumerate(self.days):
             factor = day_factor(day, i, s.days)
@@ -616,9 +621,19 @@ class _Generator:
                     title = f"第{send_id % 1000}期 · 精选好物 {position}"
                     articles.append((f"{send_id}_{position}", title, total, open_rate, forward))
                 publish_days.append((day, articles))
-        # the fetcher runs each morning for the last 7 publish dates
-        for fetch_day in self.days[1:] + [self.end + timedelta(days=1)]:
-            if fetch_day > self.end:
+        # WeChat's current article API has data from 2025-11-01 on: days before land as the
+        # retired getarticletotal did, later days as getarticletotaldetail does
+        detail_from = ARTICLE_DETAIL.data_from or date.min
+        self.write_article_totals(publish_days, last_day=min(self.end, detail_from - ONE_DAY))
+        self.write_article_details(publish_days, first_day=max(self.s.start, detail_from))
+
+    def write_article_totals(
+        self, publish_days: list[tuple[date, list[Article]]], last_day: date
+    ) -> None:
+        """getarticletotal, as its fetcher ran each morning for the last 7 publish dates: the
+        file of fetch date F holds the details up to F - 1."""
+        for fetch_day in self.days[1:]:
+            if fetch_day - ONE_DAY > last_day:
                 break
             body = []
             for publish_day, articles in publish_days:
@@ -630,7 +645,7 @@ class _Generator:
                     for k in range(min(age, 7)):
                         stat_day = publish_day + timedelta(days=k)
                         # the newest stat_date is provisional: a later fetch revises it upwards
-                        provisional = 0.97 if stat_day == fetch_day - timedelta(days=1) else 1.0
+                        provisional = 0.97 if stat_day == fetch_day - ONE_DAY else 1.0
                         curve = (1 - np.exp(-(k + 1) / 1.6)) * provisional
                         reads = int(target * open_rate * curve)
                         shares = int(reads * forward)
@@ -660,6 +675,60 @@ class _Generator:
                 {"list": body},
                 ARTICLE_TOTAL.file_for(fetch_day),
                 sum(len(a["details"]) for a in body),
+            )
+
+    def write_article_details(
+        self, publish_days: list[tuple[date, list[Article]]], first_day: date
+    ) -> None:
+        """getarticletotaldetail, as `siyu fetch wechat` lands it: the file of day D holds the
+        articles published D - 29 .. D with their details up to D. Now and then WeChat's data for
+        D is not final yet (is_delay): D's details are provisional, and D + 1's file revises
+        them."""
+        delayed = self.rng.random(len(self.days)) < 0.08
+        for index, day in enumerate(self.days):
+            if day < first_day:
+                continue
+            body: list[dict[str, Any]] = []
+            for publish_day, articles in publish_days:
+                age = (day - publish_day).days
+                if not 0 <= age <= 29:
+                    continue
+                for msgid, title, target, open_rate, forward in articles:
+                    details: list[dict[str, Any]] = []
+                    for k in range(age + 1):
+                        stat_day = publish_day + timedelta(days=k)
+                        provisional = 0.97 if delayed[index] and stat_day == day else 1.0
+                        curve = (1 - np.exp(-(k + 1) / 1.6)) * provisional
+                        reads = int(target * open_rate * curve)
+                        shares = int(reads * forward)
+                        details.append(
+                            {
+                                "stat_date": stat_day.isoformat(),
+                                "read_user": reads,
+                                "share_user": shares,
+                                "zaikan_user": int(reads * 0.04),
+                                "like_user": int(reads * 0.08),
+                                "comment_count": int(reads * 0.006),
+                                "collection_user": int(reads * 0.015),
+                                "read_subscribe_user": int(reads * 0.004),
+                                "read_delivery_rate": round(open_rate * curve * 0.8, 4),
+                                "read_finish_rate": 0.62,
+                                "read_user_source": [{"scene_desc": "全部", "user_count": reads}],
+                            }
+                        )
+                    body.append(
+                        {
+                            "ref_date": publish_day.isoformat(),
+                            "msgid": msgid,
+                            "publish_type": 0,
+                            "title": title,
+                            "detail_list": details,
+                        }
+                    )
+            self.json(
+                {"list": body, "is_delay": bool(delayed[index])},
+                ARTICLE_DETAIL.file_for(day),
+                sum(len(a["detail_list"]) for a in body),
             )
 
     def run(self) -> GenerationSummary:

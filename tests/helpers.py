@@ -29,6 +29,7 @@ def make_settings(
     salt: str = TEST_SALT,
     max_quarantine_share: float = 0.5,
     business_timezone: str = DEFAULT_TIMEZONE,
+    wechat_api_base: str = "http://127.0.0.1:9/not-reachable-in-tests",
 ) -> SiyuSettings:
     """Settings of a test run under `root`. The fixture quarantines 1 of the 3 visits of
     2026-11-01 on purpose (a conflicting duplicate), so its runs allow a higher share of
@@ -39,6 +40,8 @@ def make_settings(
         work_db_path=str(root / "warehouse" / "siyu.work.duckdb"),
         logs_dir=str(root / "logs"),
         dagster_home=str(root / "dagster_home"),
+        secrets_dir=str(root / "secrets"),
+        wechat_api_base=wechat_api_base,
         business_timezone=business_timezone,
         pii_salt=salt,
         storage_version="v1.1.0",
@@ -47,9 +50,11 @@ def make_settings(
 
 
 def run_pipeline(settings: SiyuSettings, **kwargs: Any) -> RefreshOutcome:
-    """The refresh job, in-process, on an ephemeral Dagster instance."""
+    """The refresh job, in-process, on an ephemeral Dagster instance; no WeChat fetch unless
+    asked (`fetch_from_wechat=True`)."""
     from dagster import DagsterInstance
 
+    kwargs.setdefault("fetch_from_wechat", False)
     with DagsterInstance.ephemeral() as instance:
         return run_refresh(settings, instance=instance, **kwargs)
 

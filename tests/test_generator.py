@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from ingestion.parsing import parse_file_bytes
-from ingestion.schemas import SOURCES
+from ingestion.schemas import ARTICLE_TOTAL, SOURCES
 from synthetic.generator import GeneratorSettings, generate_landing_zone
 
 pytestmark = pytest.mark.integration
@@ -45,7 +45,8 @@ def test_same_seed_same_bytes(landing: Path, tmp_path: Path) -> None:
 def test_every_source_parses_without_rejects(landing: Path) -> None:
     for schema in SOURCES:
         files = sorted(landing.glob(schema.path_glob))
-        assert files, f"no files for {schema.name}"
+        # September 2026: WeChat's articles come from getarticletotaldetail only
+        assert bool(files) == (schema is not ARTICLE_TOTAL), f"files of {schema.name}"
         for path in files:
             batch = parse_file_bytes(path.read_bytes(), schema, "Asia/Shanghai")
             assert batch.rejected.is_empty(), (path, batch.rejected.head(3).to_dicts())
@@ -72,11 +73,16 @@ def test_realistic_shape(landing: Path) -> None:
     roster = pl.read_csv(rosters[0], infer_schema=False)
     assert roster["parent_distributor_id"].null_count() < roster.height  # a two-level tree
     articles = json.loads(
-        sorted((landing / "wechat_oa" / "article_total").glob("*.json"))[-1].read_text(
+        sorted((landing / "wechat_oa" / "article_detail").glob("*.json"))[-1].read_text(
             encoding="utf-8"
         )
     )
-    assert len({a["ref_date"] for a in articles["list"]}) > 1  # re-fetches of 7 publish dates
+    assert len({a["ref_date"] for a in articles["list"]}) > 1  # re-fetches of 30 publish dates
+    delays = [
+        json.loads(path.read_text(encoding="utf-8"))["is_delay"]
+        for path in sorted((landing / "wechat_oa" / "article_detail").glob("*.json"))
+    ]
+    assert True in delays and False in delays  # now and then WeChat's data is not final yet
     raw = (landing / "channels" / "channels.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")  # saved by Excel on Chinese Windows: GBK
@@ -102,3 +108,18 @@ def test_dirty_rows_when_asked_are_quarantined_with_reasons(tmp_path: Path) -> N
     text = " | ".join(reasons)
     for expected in ("is not an ISO 8601 timestamp", "is not one of", "is negative", "is missing"):
         assert expected in text
+
+
+def test_article_files_follow_the_api_wechat_had_on_each_day(tmp_path: Path) -> None:
+    # getarticletotaldetail has data from 2025-11-01 on; the days before land as getarticletotal
+    generate_landing_zone(
+        GeneratorSettings(out=tmp_path, days=10, scale=0.01, seed=2, start=date(2025, 10, 27))
+    )
+    totals = sorted(p.stem for p in (tmp_path / "wechat_oa" / "article_total").glob("*.json"))
+    details = sorted(p.stem for p in (tmp_path / "wechat_oa" / "article_detail").glob("*.json"))
+    # article_total files are named by their fetch date, the morning after the day they cover
+    assert totals == ["2025-10-28", "2025-10-29", "2025-10-30", "2025-10-31", "2025-11-01"]
+    assert details[0] == "2025-11-01" and details[-1] == "2025-11-05" and len(details) == 5
+    last = json.loads((tmp_path / "wechat_oa" / "article_detail" / "2025-11-05.json").read_text())
+    for article in last["list"]:
+        assert all(d["stat_date"] <= "2025-11-05" for d in article["detail_list"])

@@ -45,9 +45,14 @@ CHANNEL_CHANGE = (
 
 
 def land_the_next_day(landing: Path) -> None:
-    """11-03's files: late refunds of earlier orders and a user's new channel."""
+    """11-03's files: late refunds of earlier orders and a user's new channel; and, as the
+    WeChat fetch of 11-03 does, the user data of the 3 days before fetched again: WeChat
+    revised 11-01's (no change before, 4 new followers now)."""
     (landing / "mall" / "orders" / "2026-11-03.csv").write_text(LATE_ORDERS)
     (landing / "mall" / "users" / "2026-11-03.csv").write_text(CHANNEL_CHANGE, encoding="utf-8")
+    (landing / "wechat_oa" / "user_summary" / "2026-11-01.json").write_text(
+        '{"list": [{"ref_date": "2026-11-01", "user_source": 1, "new_user": 4, "cancel_user": 0}]}'
+    )
 
 
 def reland_earlier_days(landing: Path) -> None:
@@ -70,6 +75,9 @@ REFUNDS = "select date, refunds from marts.average_order_value where refunds > 0
 REGISTERED_ON_11_03 = (
     "select channel_code, registered_users from marts.daily_active_rate_by_channel "
     "where date = '2026-11-03' and registered_users > 0"
+)
+NEW_FOLLOWERS_ON_11_01 = (
+    "select date, new_followers from marts.follower_growth where date = '2026-11-01'"
 )
 ACTIVE_ON_10_31 = (
     "select channel_code, active_users from marts.daily_active_rate_by_channel "
@@ -115,6 +123,8 @@ def test_refreshing_the_changed_days_matches_a_full_rebuild(
     }
     # 001's sessions of 10-31 (s4, s6) now count for ghost; 003 is unknown
     assert marts_query(settings.warehouse_path, ACTIVE_ON_10_31) == {"ghost": "1", "unknown": "1"}
+    # the refresh of 11-03 also loaded the revised user data of the day before yesterday
+    assert marts_query(settings.warehouse_path, NEW_FOLLOWERS_ON_11_01) == {"2026-11-01": "4"}
 
     # a run over the days whose files were re-landed
     reland_earlier_days(landing)
@@ -136,6 +146,7 @@ def test_refreshing_the_changed_days_matches_a_full_rebuild(
         "daily_active_rate_by_channel",
         "order_conversion_by_channel",
         "distributor_commissions",
+        "follower_growth",
     ):
         assert after[mart] != before[mart], f"the changes should show in {mart}"
     assert after == full

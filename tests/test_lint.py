@@ -41,7 +41,7 @@ def test_sqlfluff(folder: str) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
-PRODUCT_PACKAGES = ("orchestration", "ingestion", "expectations", "synthetic")
+PRODUCT_PACKAGES = ("orchestration", "ingestion", "expectations", "synthetic", "connectors")
 
 
 def test_no_duckdb_result_is_left_half_read() -> None:
@@ -91,7 +91,7 @@ def test_every_imported_package_is_declared() -> None:
         return re.sub(r"[-_.]+", "-", name).lower()
 
     declared = {normalized(re.split(r"[<>=!~\[ ;]", r, maxsplit=1)[0]) for r in requirements}
-    first_party = {"orchestration", "ingestion", "expectations", "synthetic", "tests"}
+    first_party = {"orchestration", "ingestion", "expectations", "synthetic", "connectors", "tests"}
     distributions = importlib.metadata.packages_distributions()
     undeclared = {}
     for module, where in _imported_top_level_names(

@@ -1,20 +1,21 @@
 """Every mart, on the hand-made fixture, against figures computed by hand.
 
 See tests/fixtures/README.md for the cases. Days: D1 = 10-30, D2 = 10-31, D3 = 11-01,
-D4 = 11-02, D5 = 11-03 (the last day with a file: spend header-only and an article fetch).
+D4 = 11-02, D5 = 11-03 (the last day with mall and spend files: spend header-only), then only
+the article_detail fetch of 11-30 (DN), whose detail at day 29 ends the calendar.
 Users: 001 qr (D1), 002 qr (D1; kol in its first file, qr in the latest), 003 unknown (D2),
 004 ghost (D3). 099 visits and buys but never registers.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
 import pytest
 
-from tests.helpers import rows
+from tests.helpers import PipelineRun, rows
 
 D1, D2, D3, D4, D5 = (
     date(2026, 10, 30),
@@ -23,9 +24,10 @@ D1, D2, D3, D4, D5 = (
     date(2026, 11, 2),
     date(2026, 11, 3),
 )
+DN = date(2026, 11, 30)
 
-pytestmark = pytest.mark.e2e
-CALENDAR = [D1, D2, D3, D4, D5]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group(name="marts_on_fixture")]
+CALENDAR = [D1 + timedelta(days=offset) for offset in range((DN - D1).days + 1)]  # 32 days
 CHANNELS = ["ghost", "kol", "qr", "unknown"]
 
 
@@ -63,6 +65,7 @@ def test_daily_active_rate(serving: duckdb.DuckDBPyConnection) -> None:
         D3: (4, 1, 0.25),
         D4: (4, 0, 0.0),
         D5: (4, 0, 0.0),
+        DN: (4, 0, 0.0),
     }
     actual = by_key(rows(serving, "select * from marts.daily_active_rate"), "date")
     assert sorted(actual) == CALENDAR
@@ -236,30 +239,144 @@ def test_content_performance(serving: duckdb.DuckDBPyConnection) -> None:
     # 100_1: 11-01 detail (3 days): 140 / 1000 = 0.14 < 0.15; 14 / 140 = 0.1.
     # 101_1: 11-01 detail as revised by the 11-03 fetch (300, not 310): exactly on both targets.
     # 103_1: no reads: open 0.0, forward NULL (zero denominator) so meets_forward NULL.
-    # 102_1: the 11-03 fetch adds the 11-02 detail: 250 / 1012; 10 / 250 = 0.04.
+    # 102_1 is in both sources: its figures come from article_detail, whose latest detail is
+    # day 29 (11-30, in the fetch of 11-30): WeChat's open rate 0.31; 30 / 400 = 0.075.
+    # 105_1 (article_detail only): 11-03 detail (5 days) of the fetch of 11-03; open 0.095 <
+    # 0.15; 5 / 95 = 0.0526 >= 0.05. Likes, comments and follows exist in article_detail only.
     expected = {
-        "100_1": ("双十一预热", D1, 3, 1000, 140, 14, 8, 0.14, 0.1, False, True),
-        "101_1": ("会员日", D2, 2, 2000, 300, 15, 4, 0.15, 0.05, True, True),
-        "103_1": ("福利", D2, 2, 1000, 0, 0, 0, 0.0, None, False, None),
-        "102_1": ("新品", D3, 2, 1012, 250, 10, 2, 250 / 1012, 0.04, True, False),
+        "100_1": (
+            "双十一预热",
+            D1,
+            "article_total",
+            3,
+            1000,
+            140,
+            14,
+            8,
+            None,
+            None,
+            None,
+            0.14,
+            0.1,
+            False,
+            True,
+        ),
+        "101_1": (
+            "会员日",
+            D2,
+            "article_total",
+            2,
+            2000,
+            300,
+            15,
+            4,
+            None,
+            None,
+            None,
+            0.15,
+            0.05,
+            True,
+            True,
+        ),
+        "103_1": (
+            "福利",
+            D2,
+            "article_total",
+            2,
+            1000,
+            0,
+            0,
+            0,
+            None,
+            None,
+            None,
+            0.0,
+            None,
+            False,
+            None,
+        ),
+        "102_1": (
+            "新品",
+            D3,
+            "article_detail",
+            30,
+            None,
+            400,
+            30,
+            6,
+            20,
+            5,
+            8,
+            0.31,
+            0.075,
+            True,
+            True,
+        ),
+        "105_1": (
+            "直播预告",
+            D1,
+            "article_detail",
+            5,
+            None,
+            95,
+            5,
+            3,
+            6,
+            2,
+            1,
+            0.095,
+            5 / 95,
+            False,
+            True,
+        ),
     }
     actual = by_key(rows(serving, "select * from marts.content_performance"), "msgid")
     assert sorted(actual) == sorted(expected)
+    names = [
+        "title",
+        "publish_date",
+        "source_api",
+        "stat_days",
+        "delivered",
+        "reads",
+        "shares",
+        "favorites",
+        "likes",
+        "comments",
+        "follows_after_read",
+        "open_rate",
+        "forward_rate",
+        "meets_open_target",
+        "meets_forward_target",
+    ]
     for msgid, values in expected.items():
-        names = [
-            "title",
-            "publish_date",
-            "stat_days",
-            "delivered",
-            "reads",
-            "shares",
-            "favorites",
-            "open_rate",
-            "forward_rate",
-            "meets_open_target",
-            "meets_forward_target",
-        ]
         assert_row(actual[msgid], dict(zip(names, values, strict=True)), f"content[{msgid}]")
+    # the mart's columns, in the spec's order
+    assert list(next(iter(actual.values()))) == ["msgid", *names]
+
+
+@pytest.mark.parametrize("run_fixture", ["fixture_run", "day_by_day_run"])
+def test_article_details_across_fetches(request: pytest.FixtureRequest, run_fixture: str) -> None:
+    # every fetched detail once per source, the latest file's figures winning
+    run: PipelineRun = request.getfixturevalue(run_fixture)
+    with duckdb.connect(run.settings.work_db_path, read_only=True) as con:
+        stats = {
+            (api, msgid, stat): (readers, sharers, delivered, fetched)
+            for api, msgid, stat, readers, sharers, delivered, fetched in con.execute(
+                "select source_api, msgid, stat_date, readers, sharers, delivered, fetch_date "
+                "from intermediate.int_article_stats_deduplicated"
+            ).fetchall()
+        }
+    # 105_1's 10-30 detail: 50 readers in the fetch of 10-30, 55 in those of 11-01 and 11-02,
+    # 56 in the latest one, of 11-03
+    assert stats[("article_detail", "105_1", D1)] == (56, 2, None, D5)
+    # 102_1's 11-02 detail: provisional in the is_delay fetch of 11-02 (250 readers, 8 shares),
+    # final in the fetch of 11-03 (260, 13), which wins
+    assert stats[("article_detail", "102_1", D4)] == (260, 13, None, D5)
+    # 102_1 in article_total too (the 11-03 fetch adds its 11-02 detail: 250 / 1012), though
+    # content_performance takes article_detail's figures
+    assert stats[("article_total", "102_1", D4)] == (250, 10, 1012, D5)
+    assert len([key for key in stats if key[0] == "article_detail"]) == 10
 
 
 def test_follower_growth(serving: duckdb.DuckDBPyConnection) -> None:
@@ -272,6 +389,8 @@ def test_follower_growth(serving: duckdb.DuckDBPyConnection) -> None:
         D3: (0, 0, 0, 1012, 0.0, None),
         D4: (7, 4, 3, 1015, 3 / 1012, None),
         D5: (0, 0, 0, None, 0.0, None),
+        # after D5 no user_summary or user_cumulate file: 0 new / 0 lost, totals unknown
+        DN: (0, 0, 0, None, None, None),
     }
     actual = by_key(rows(serving, "select * from marts.follower_growth"), "date")
     assert sorted(actual) == CALENDAR
@@ -459,18 +578,23 @@ def test_kpi_scorecard(serving: duckdb.DuckDBPyConnection) -> None:
     }
     assert {k[1] for k in actual} == kpis
     assert len(actual) == len(CALENDAR) * len(kpis)
-    # article rates are ratios of sums over the day's articles: D2 = (300 + 0) / (2000 + 1000)
-    # = 0.1 (a mean of rates would be 0.075); forward (15 + 0) / (300 + 0) = 0.05, on target.
+    # article open rates: D2 has article_total articles only, a ratio of sums: (300 + 0) /
+    # (2000 + 1000) = 0.1 (a mean of rates would be 0.075). On D1 (a day that mixes the sources:
+    # 100_1 from article_total, 105_1 from article_detail) and D3 (102_1 from article_detail)
+    # the mean of the article_detail articles' own rates alone: D1 0.095, D3 0.31. Forward
+    # rates are ratios of sums over all the day's articles: D1 (14 + 5) / (140 + 95); D2
+    # (15 + 0) / (300 + 0) = 0.05, on target; D3 30 / 400 = 0.075.
     expected = {
         (D1, "order_conversion_rate"): (1 / 3, 0.08, True),
         (D4, "order_conversion_rate"): (None, 0.08, None),
-        (D1, "article_open_rate"): (0.14, 0.15, False),
+        (D1, "article_open_rate"): (0.095, 0.15, False),
         (D2, "article_open_rate"): (0.1, 0.15, False),
-        (D3, "article_open_rate"): (250 / 1012, 0.15, True),
+        (D3, "article_open_rate"): (0.31, 0.15, True),
         (D4, "article_open_rate"): (None, 0.15, None),
-        (D1, "article_forward_rate"): (0.1, 0.05, True),
+        (D1, "article_forward_rate"): (19 / 235, 0.05, True),
         (D2, "article_forward_rate"): (0.05, 0.05, True),
-        (D3, "article_forward_rate"): (0.04, 0.05, False),
+        (D3, "article_forward_rate"): (0.075, 0.05, True),
+        (DN, "article_open_rate"): (None, 0.15, None),
         (D3, "average_order_value"): (67.5, None, None),
         (D5, "average_order_value"): (None, None, None),
         (D2, "daily_active_rate"): (2 / 3, None, None),

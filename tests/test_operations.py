@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,14 @@ def definitions_in(tmp_path: Path, business_timezone: str = "Asia/Shanghai") -> 
     )
 
 
-def test_schedule_refreshes_yesterday_at_six_in_shanghai(tmp_path: Path) -> None:
+def test_schedule_refreshes_yesterday_at_half_past_eight_in_shanghai(tmp_path: Path) -> None:
     daily_refresh_schedule = definitions_in(tmp_path).resolve_schedule_def("daily_refresh")
-    assert daily_refresh_schedule.cron_schedule == "0 6 * * *"
+    # WeChat's data for yesterday is ready after 08:00
+    assert daily_refresh_schedule.cron_schedule == "30 8 * * *"
     assert daily_refresh_schedule.execution_timezone == "Asia/Shanghai"
-    # 2026-11-22 06:00 in Shanghai is 2026-11-21 22:00 UTC
+    # 2026-11-22 08:30 in Shanghai is 2026-11-22 00:30 UTC
     context = build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
+        scheduled_execution_time=datetime(2026, 11, 22, 0, 30, tzinfo=UTC)
     )
     requests = list(daily_refresh_schedule.evaluate_tick(context).run_requests or [])
     assert [r.partition_key for r in requests] == ["2026-11-21"]
@@ -60,7 +61,7 @@ def test_sensor_requests_one_run_for_new_and_relanded_files(tmp_path: Path) -> N
     first, cursor = evaluate(landing, None)
     assert isinstance(first, RunRequest)
     assert first.tags["dagster/asset_partition_range_start"] == "2026-10-30"
-    assert first.tags["dagster/asset_partition_range_end"] == "2026-11-03"
+    assert first.tags["dagster/asset_partition_range_end"] == "2026-11-30"
     assert len(json.loads(cursor)) == len([p for p in landing.rglob("*") if p.is_file()])
 
     unchanged, cursor = evaluate(landing, cursor)
@@ -85,7 +86,7 @@ def test_sensor_requests_one_run_for_new_and_relanded_files(tmp_path: Path) -> N
     )
     registry, _ = evaluate(landing, cursor)
     assert isinstance(registry, RunRequest)
-    assert registry.partition_key == "2026-11-04"  # the latest day, which rebuilds the marts
+    assert registry.partition_key == "2026-11-30"  # the latest day, which rebuilds the marts
 
 
 def test_sensor_skips_without_a_landing_folder(tmp_path: Path) -> None:
@@ -143,9 +144,9 @@ def test_partitions_schedule_and_freshness_follow_the_business_time_zone(tmp_pat
     assert job.partitions_def is not None and job.partitions_def.timezone == "America/New_York"
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.execution_timezone == "America/New_York"
-    # 2026-11-22 06:00 in New York is 11:00 UTC; it refreshes New York's yesterday
+    # 2026-11-22 08:30 in New York is 13:30 UTC; it refreshes New York's yesterday
     context = build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+        scheduled_execution_time=datetime(2026, 11, 22, 13, 30, tzinfo=UTC)
     )
     requests = list(schedule.evaluate_tick(context).run_requests or [])
     assert [r.partition_key for r in requests] == ["2026-11-21"]
@@ -155,3 +156,29 @@ def test_partitions_schedule_and_freshness_follow_the_business_time_zone(tmp_pat
     assert expected_latest_day(now, "America/New_York") == date(2026, 11, 20)
     check = next(c for c in defs.asset_checks or [] if "mall_orders" in str(c.check_keys))
     assert "America/New_York" in next(iter(check.check_specs)).description
+
+
+def test_the_article_sources_may_be_absent_and_the_retired_one_is_not_expected(
+    tmp_path: Path,
+) -> None:
+    from ingestion.schemas import ARTICLE_DETAIL, ARTICLE_TOTAL
+
+    now = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)  # expects files up to 11-03
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for schema in (ARTICLE_TOTAL, ARTICLE_DETAIL):
+        result = freshness_result(schema, empty, now, "Asia/Shanghai")
+        assert result.passed and "no file has landed (an optional source)" in result.description
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)  # article_total's last fetch date is 11-03
+    late = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # expects files up to 12-01
+    assert not freshness_result(ARTICLE_TOTAL, landing, late, "Asia/Shanghai").passed
+    detail = landing / "wechat_oa" / "article_detail"
+    for offset in range(33):  # 10-30 .. 12-01, the fixture's own files among them
+        path = detail / f"{date(2026, 10, 30) + timedelta(days=offset)}.json"
+        if not path.exists():
+            path.write_text('{"list": [], "is_delay": false}')
+    # while getarticletotaldetail's files are up to date, the retired API is not expected
+    replaced = freshness_result(ARTICLE_TOTAL, landing, late, "Asia/Shanghai")
+    assert replaced.passed
+    assert "replaced by wechat_oa_article_detail, which is up to date" in replaced.description

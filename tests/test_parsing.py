@@ -15,7 +15,14 @@ from ingestion.parsing import (
     parse_file_bytes,
     parse_timestamp,
 )
-from ingestion.schemas import ARTICLE_TOTAL, MALL_ORDERS, MALL_USERS, MALL_VISITS, USER_SUMMARY
+from ingestion.schemas import (
+    ARTICLE_DETAIL,
+    ARTICLE_TOTAL,
+    MALL_ORDERS,
+    MALL_USERS,
+    MALL_VISITS,
+    USER_SUMMARY,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -150,3 +157,36 @@ def test_article_details_are_flattened_and_checked() -> None:
     batch = parse_file_bytes(body, ARTICLE_TOTAL, "Asia/Shanghai")
     assert batch.good["stat_date"].to_list() == [date(2026, 11, 1)]
     assert batch.rejected["_reason"].to_list() == ["stat_date is not within 7 days from ref_date"]
+
+
+def test_article_detail_rows_of_the_current_api() -> None:
+    def detail(stat: str, rate: object) -> str:
+        return (
+            f'{{"stat_date": "{stat}", "read_user": 10, "share_user": 1, "zaikan_user": 0, '
+            f'"like_user": 2, "comment_count": 0, "collection_user": 1, '
+            f'"read_subscribe_user": 0, "read_delivery_rate": {rate}, "read_finish_rate": 0.5, '
+            f'"read_user_source": [{{"scene_desc": "全部", "user_count": 10}}], "later": 1}}'
+        )
+
+    body = (
+        '{"list": [{"ref_date": "2026-11-01", "msgid": "9_1", "publish_type": 1, "title": "标题", '
+        '"detail_list": ['
+        + ", ".join(
+            [
+                detail("2026-11-01", "0.0271"),
+                detail("2026-11-30", "2.5e-2"),  # day 29: the last day of the window
+                detail("2026-12-01", "0.03"),  # day 30: outside it
+                detail("2026-11-02", "1.2"),  # a fraction above 1
+            ]
+        )
+        + '], "read_jump_position": []}], "is_delay": true}'
+    ).encode()
+    batch = parse_file_bytes(body, ARTICLE_DETAIL, "Asia/Shanghai")
+    good = batch.good.to_dicts()
+    assert [row["stat_date"] for row in good] == [date(2026, 11, 1), date(2026, 11, 30)]
+    assert [row["read_delivery_rate"] for row in good] == [0.0271, 0.025]
+    assert good[0]["publish_type"] == 1 and good[0]["like_user"] == 2
+    assert batch.rejected["_reason"].to_list() == [
+        "stat_date is not within 30 days from ref_date",
+        "read_delivery_rate is above 1 (rates are fractions)",
+    ]

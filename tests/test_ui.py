@@ -24,11 +24,21 @@ QUERY = """
   }
   repositoriesOrError {
     ... on RepositoryConnection {
-      nodes { schedules { name cronSchedule executionTimezone } sensors { name } }
+      nodes {
+        schedules { name cronSchedule executionTimezone }
+        sensors { name }
+        allTopLevelResourceDetails { name configuredValues { key value type } }
+        pipelines { name }
+      }
     }
   }
 }
 """
+
+
+APPID = "wxUIAPPID5d8e1f"
+SECRET = "ui-secret-7Y2M-never-shown"
+SALT = "ui-salt-3K9Q-never-shown"
 
 
 def free_port() -> int:
@@ -50,7 +60,14 @@ def graphql(port: int, query: str) -> dict:
 def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
-    environment |= {"DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    environment |= {
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        # with credentials, the refresh job fetches from WeChat first; the UI must never show
+        # the appid, the secret or the salt
+        "SIYU_WECHAT_APPID": APPID,
+        "SIYU_WECHAT_APPSECRET": SECRET,
+        "SIYU_PII_SALT": SALT,
+    }
     process = subprocess.Popen(
         [
             sys.executable,
@@ -100,7 +117,25 @@ def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) ->
     assert ("marts/average_order_value", "assert_gmv_reconciles_with_paid_orders") in checks
     repository = data["repositoriesOrError"]["nodes"][0]
     assert repository["schedules"] == [
-        {"name": "daily_refresh", "cronSchedule": "0 6 * * *", "executionTimezone": "Asia/Shanghai"}
+        {
+            "name": "daily_refresh",
+            "cronSchedule": "30 8 * * *",
+            "executionTimezone": "Asia/Shanghai",
+        }
     ]
     assert [sensor["name"] for sensor in repository["sensors"]] == ["landing_sensor"]
+    assert {"fetch/wechat_oa_article_detail", "fetch/wechat_oa_user_summary"} <= keys
+    resources = {
+        resource["name"]: {value["key"]: value for value in resource["configuredValues"]}
+        for resource in repository["allTopLevelResourceDetails"]
+    }
+    assert resources["wechat"]["appsecret"] == {
+        "key": "appsecret",
+        "value": "SIYU_WECHAT_APPSECRET",
+        "type": "ENV_VAR",
+    }
+    assert resources["siyu"]["pii_salt"]["type"] == "ENV_VAR"
+    shown = json.dumps(data)
+    for secret in (APPID, SECRET, SALT):
+        assert secret not in shown
     assert (tmp_path / "dagster_home" / "dagster.yaml").read_text().count("limit: 1") == 1

@@ -6,10 +6,11 @@ with
 
 daily as (
 
+    -- zeros, not NULLs, when there is no order at all (a brand with only WeChat data so far)
     select
-        sum(gmv) as gmv,
-        sum(paid_orders) as paid_orders,
-        sum(refunds) as refunds,
+        coalesce(sum(gmv), 0) as gmv,
+        coalesce(sum(paid_orders), 0) as paid_orders,
+        coalesce(sum(refunds), 0) as refunds,
     from {{ ref('average_order_value') }}
 
 ),
@@ -17,9 +18,9 @@ daily as (
 by_channel as (
 
     select
-        sum(gmv) as gmv,
-        sum(paid_orders) as paid_orders,
-        sum(refunds) as refunds,
+        coalesce(sum(gmv), 0) as gmv,
+        coalesce(sum(paid_orders), 0) as paid_orders,
+        coalesce(sum(refunds), 0) as refunds,
     from {{ ref('average_order_value_by_channel') }}
 
 ),
@@ -27,7 +28,7 @@ by_channel as (
 orders as (
 
     select
-        sum(paid_amount) filter (where is_paid) as gmv,
+        coalesce(sum(paid_amount) filter (where is_paid), 0) as gmv,
         count(*) filter (where is_paid) as paid_orders,
         coalesce(sum(refund_amount) filter (where refunded_date is not null), 0) as refunds,
     from {{ ref('int_orders_deduplicated') }}

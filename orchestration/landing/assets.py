@@ -30,6 +30,7 @@ from ingestion.loading import SourceLoadReport, load_source
 from ingestion.queries import fetch_value
 from ingestion.schemas import SOURCES, SourceSchema
 from ingestion.working_database import LANDED_FILES, PENDING_CHANGES, WorkingTable
+from orchestration.fetch.assets import fetch_key
 from orchestration.partitions import window_dates
 from orchestration.settings import SiyuSettings
 
@@ -101,6 +102,8 @@ def build_raw_asset(
     @asset(
         key=key,
         partitions_def=partitions_def if schema.dated else None,
+        # the WeChat sources land from the fetch assets (when a run includes them)
+        deps=[fetch_key(schema)] if schema.wechat_api else None,
         backfill_policy=BackfillPolicy.single_run() if schema.dated else None,
         group_name="landing",
         description=f"{schema.description} Files: `{schema.path_glob}` in the landing folder.",
@@ -132,7 +135,7 @@ def build_raw_asset(
     def raw_source(
         context: AssetExecutionContext, config: RawLoadConfig, siyu: SiyuSettings
     ) -> MaterializeResult:
-        start, end = load_window(context)
+        start, end = schema.days_to_load(*load_window(context))
         limits = siyu.gate_limits()
         with siyu.connect_work_db() as con:
             report = load_source(

@@ -14,7 +14,7 @@ from dagster import (
 )
 
 from ingestion.loading import discover_files
-from ingestion.schemas import SOURCES, SourceSchema
+from ingestion.schemas import SOURCES, SourceSchema, source_named
 from orchestration.settings import SiyuSettings
 
 READY_HOUR = 8  # WeChat's data for a day is ready after 08:00 the next day
@@ -41,15 +41,48 @@ def missing_days(present: set[date], expected_latest: date) -> list[date]:
     return missing
 
 
-def freshness_result(
-    schema: SourceSchema, landing_dir: Path, now: datetime, business_timezone: str
-) -> AssetCheckResult:
-    present = {
+def landed_file_days(schema: SourceSchema, landing_dir: Path) -> set[date]:
+    return {
         landed.file_date
         for landed in discover_files(landing_dir, schema)
         if landed.file_date is not None
     }
+
+
+def _passed(
+    schema: SourceSchema, description: str, latest: str, expected: date
+) -> AssetCheckResult:
+    return AssetCheckResult(
+        passed=True,
+        severity=AssetCheckSeverity.WARN,
+        description=f"{schema.name}: {description}",
+        metadata={
+            "latest_landed_day": latest,
+            "expected_latest_day": expected.isoformat(),
+            "missing_days": [],
+        },
+    )
+
+
+def freshness_result(
+    schema: SourceSchema, landing_dir: Path, now: datetime, business_timezone: str
+) -> AssetCheckResult:
+    present = landed_file_days(schema, landing_dir)
     expected = expected_latest_day(now, business_timezone)
+    latest = max(present).isoformat() if present else "none"
+    if not present and not schema.required:
+        return _passed(schema, "no file has landed (an optional source)", latest, expected)
+    if schema.superseded_by is not None:
+        successor = source_named(schema.superseded_by)
+        successor_days = landed_file_days(successor, landing_dir)
+        if successor_days and not missing_days(successor_days, expected):
+            return _passed(
+                schema,
+                f"replaced by {successor.name}, which is up to date "
+                f"(latest {max(successor_days).isoformat()})",
+                latest,
+                expected,
+            )
     if schema.expected_every_days > 1:
         # snapshots: only the age of the newest one matters
         oldest_allowed = expected - timedelta(days=schema.expected_every_days - 1)
@@ -57,7 +90,6 @@ def freshness_result(
         missing = [] if newest is not None and newest >= oldest_allowed else [expected]
     else:
         missing = missing_days(present, expected)
-    latest = max(present).isoformat() if present else "none"
     shown = ", ".join(day.isoformat() for day in missing[:10])
     more = f" (+{len(missing) - 10} more)" if len(missing) > 10 else ""
     return AssetCheckResult(

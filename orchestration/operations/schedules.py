@@ -1,7 +1,10 @@
-"""The daily schedule: 06:00 in the business time zone, refreshing yesterday's partition.
+"""The daily schedule: 08:30 in the business time zone (WeChat's data for yesterday is ready
+after 08:00), fetching yesterday from WeChat when credentials are configured, then refreshing
+yesterday's partition.
 
 Yesterday's files carry the revisions of earlier days (orders re-exported with late refunds,
-articles re-fetched for 7 publish dates), and the dbt models recompute the days they change.
+articles re-fetched for 30 publish dates, user data for the 3 days before), and the dbt models
+recompute the days they change.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 
-SCHEDULE_HOUR = 6
+SCHEDULE_HOUR, SCHEDULE_MINUTE = 8, 30
 
 
 def build_daily_schedule(
@@ -25,9 +28,9 @@ def build_daily_schedule(
         refresh_job,
         name="daily_refresh",
         hour_of_day=SCHEDULE_HOUR,
-        minute_of_hour=0,
-        description=f"Refresh yesterday ({business_timezone}) every morning at "
-        f"{SCHEDULE_HOUR:02d}:00.",
+        minute_of_hour=SCHEDULE_MINUTE,
+        description=f"Fetch from WeChat and refresh yesterday ({business_timezone}) every "
+        f"morning at {SCHEDULE_HOUR:02d}:{SCHEDULE_MINUTE:02d}.",
     )
     assert isinstance(schedule, ScheduleDefinition)  # a job, not an asset selection, was given
     return schedule

@@ -1,4 +1,11 @@
-"""dbt models, seeds and tests as Dagster assets and asset checks."""
+"""dbt models, seeds and tests as Dagster assets and asset checks.
+
+The dbt assets are not partitioned: a run builds them once, whatever the days it covers (the
+incremental models recompute what the change log names). Partitioned, Dagster would record a
+materialization of every model for every day of a range — 40 models x 180 days of a backfill
+are 7,200 events, seconds of bookkeeping for nothing. The days of the run (its partition or
+range tags) still reach the models: they are logged as the refresh window.
+"""
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -8,9 +15,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    BackfillPolicy,
     Config,
-    DailyPartitionsDefinition,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
@@ -19,7 +24,7 @@ from ingestion.working_database import (
     note_refresh_window,
     record_complete_build,
 )
-from orchestration.partitions import window_dates
+from orchestration.partitions import run_window
 from orchestration.settings import SiyuSettings
 from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
 from orchestration.transform.project import project_fingerprint, siyu_dbt_project
@@ -50,16 +55,14 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "transform"
 
 
-def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:
-    """Every dbt model, seed and test, partitioned like the raw sources (one build per run)."""
+def build_dbt_assets() -> AssetsDefinition:
+    """Every dbt model, seed and test: one dbt build per run."""
 
     @dbt_assets(
         name=DBT_ASSETS_NAME,
         manifest=siyu_dbt_project.manifest_path,
         project=siyu_dbt_project,
         dagster_dbt_translator=SiyuDbtTranslator(),
-        partitions_def=partitions_def,
-        backfill_policy=BackfillPolicy.single_run(),
     )
     def siyu_dbt_models(
         context: AssetExecutionContext,
@@ -67,7 +70,7 @@ def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
         dbt: DbtCliResource,
         siyu: SiyuSettings,
     ) -> Any:
-        start, end = window_dates(context.partition_time_window)
+        window = run_window(context.run.tags)
         dbt_vars = DbtVars(
             work_db_path=siyu.work_db_path,
             business_timezone=siyu.business_timezone,
@@ -75,7 +78,8 @@ def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
         fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
         with siyu.connect_work_db() as con:
             full_refresh = config.full_refresh or needs_full_refresh(con, fingerprint)
-            note_refresh_window(con, start, end)
+            if window is not None:
+                note_refresh_window(con, *window)
         if full_refresh and not config.full_refresh:
             context.log.info("the dbt project changed since the last complete build: full refresh")
         build_started = datetime.now(UTC)

@@ -51,9 +51,9 @@ user_cumulates as (
 
 ),
 
-article_totals as (
+article_stats as (
 
-    select * from {{ ref('stg_wechat_oa__article_totals') }}
+    select * from {{ ref('int_article_stats_deduplicated') }}
 
 ),
 
@@ -77,9 +77,9 @@ event_dates as (
     union all
     select total_date from user_cumulates
     union all
-    select publish_date from article_totals
+    select publish_date from article_stats
     union all
-    select stat_date from article_totals
+    select stat_date from article_stats
 
 ),
 

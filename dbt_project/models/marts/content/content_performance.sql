@@ -38,12 +38,20 @@ rated as (
         msgid,
         title,
         publish_date,
+        source_api,
         cast(stat_days as bigint) as stat_days,
         cast(delivered as bigint) as delivered,
         cast(reads as bigint) as reads,
         cast(shares as bigint) as shares,
         cast(favorites as bigint) as favorites,
-        {{ divide_rate('reads', 'delivered') }} as open_rate,
+        cast(likes as bigint) as likes,
+        cast(comments as bigint) as comments,
+        cast(follows_after_read as bigint) as follows_after_read,
+        -- article_detail reports no delivered count: its open rate is WeChat's own
+        case source_api
+            when 'article_detail' then wechat_open_rate
+            else {{ divide_rate('reads', 'delivered') }}
+        end as open_rate,
         {{ divide_rate('shares', 'reads') }} as forward_rate
     from articles
 

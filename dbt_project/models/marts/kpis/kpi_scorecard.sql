@@ -32,7 +32,7 @@ follower_growth as (
 
 articles as (
 
-    select * from {{ ref('int_articles_summarised') }}
+    select * from {{ ref('content_performance') }}
 
 ),
 
@@ -42,12 +42,20 @@ targets as (
 
 ),
 
--- ratio of sums over the articles published that day, each at its latest detail
+-- Over the articles published that day, each at its latest detail. The open rate is a ratio of
+-- sums (reads / delivered) over article_total articles; on a day with any article_detail
+-- article, which reports no delivered count, it is the mean of those articles' own open rates
+-- (WeChat's rate and reads / delivered are never mixed). The forward rate is a ratio of sums
+-- over all of the day's articles: both sources count reads and shares alike.
 daily_articles as (
 
     select
         publish_date as date_day,
-        {{ divide_rate('sum(reads)', 'sum(delivered)') }} as article_open_rate,
+        case
+            when count(*) filter (where source_api = 'article_detail') > 0
+                then avg(open_rate) filter (where source_api = 'article_detail')
+            else {{ divide_rate('sum(reads)', 'sum(delivered)') }}
+        end as article_open_rate,
         {{ divide_rate('sum(shares)', 'sum(reads)') }} as article_forward_rate
     from articles
     group by publish_date
