@@ -26,7 +26,7 @@ D1, D2, D3, D4, D5 = (
 )
 DN = date(2026, 11, 30)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group(name="marts_on_fixture")]
+pytestmark = pytest.mark.e2e
 CALENDAR = [D1 + timedelta(days=offset) for offset in range((DN - D1).days + 1)]  # 32 days
 CHANNELS = ["ghost", "kol", "qr", "unknown"]
 
