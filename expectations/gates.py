@@ -1,8 +1,9 @@
 """The data-quality gate of one source: its GX suites run on the batch of a refresh.
 
-The row suite validates the rows loaded in this run (the new day's batch); the batch suite
-validates the per-day profile of every day in the run's window, so a file rejected earlier keeps
-failing the gate until a corrected file is landed.
+The row suite validates the per-day counts of broken rows among the rows loaded in this run
+(the new day's batch); the batch suite validates the per-day profile of every day in the run's
+window, so a file rejected earlier keeps failing the gate until a corrected file is landed. Both
+are computed in DuckDB: only a row per day reaches GX, whatever the size of the batch.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from expectations.limits import GateLimits
-from expectations.profile import batch_profile, new_rows, rejected_file_reasons
+from expectations.profile import batch_profile, rejected_file_reasons, row_checks, row_metrics
 from expectations.runner import SuiteOutcome, validate_batch
 from expectations.suites import batch_suite, row_suite
 from ingestion.schemas import SourceSchema
@@ -84,6 +86,29 @@ def _profile_messages(
     return gates, warnings
 
 
+def _row_messages(schema: SourceSchema, outcome: SuiteOutcome, metrics: pd.DataFrame) -> list[str]:
+    """One message per failed row check and day: `mall_orders 2026-11-03: 2 of 150 rows:
+    order_id is missing (expect_column_values_to_be_between on order_id__missing)`."""
+    words = {check.metric: check.words for check in row_checks(schema)}
+    messages = []
+    for failure in outcome.failures:
+        broken = (
+            metrics[metrics[failure.column] > 0]
+            if failure.column in metrics.columns
+            else metrics.iloc[0:0]
+        )
+        if broken.empty:
+            messages.append(f"{schema.name}: {failure.describe()}")
+            continue
+        for record in broken.to_dict(orient="records"):
+            what = words.get(failure.column, failure.column)
+            messages.append(
+                f"{schema.name} {record['day']}: {record[failure.column]} of {record['rows']} "
+                f"rows: {what} ({failure.expectation} on {failure.column})"
+            )
+    return messages
+
+
 def run_source_gate(
     con: duckdb.DuckDBPyConnection,
     schema: SourceSchema,
@@ -95,14 +120,10 @@ def run_source_gate(
     """Validate the source's new rows and the profile of every day in [start, end]."""
     result = SourceGateResult(schema.name)
     if loaded_files:
-        rows = new_rows(con, schema, loaded_files)
-        outcome = validate_batch(row_suite(schema), rows, ["_file", "_row_number"])
-        result.suites["rows"] = outcome.result | {"rows": outcome.rows}
-        for failure in outcome.failures:
-            message = f"{schema.name}: {failure.describe()}"
-            (
-                result.gate_messages if failure.severity == "gate" else result.warning_messages
-            ).append(message)
+        metrics = row_metrics(con, schema, loaded_files)
+        outcome = validate_batch(row_suite(schema), metrics, ["day"])
+        result.suites["rows"] = outcome.result | {"days": outcome.rows}
+        result.gate_messages += _row_messages(schema, outcome, metrics)
     profile = batch_profile(con, schema, start, end)
     if not profile.empty:
         outcome = validate_batch(batch_suite(schema, limits), profile, ["day"])

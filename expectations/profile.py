@@ -1,14 +1,24 @@
-"""The figures the batch suites check, per source and business day, from `raw.landed_files`."""
+"""The figures the suites check, computed in DuckDB, per source and business day.
+
+- The row suite checks the rows a refresh loaded: DuckDB counts, per day, the rows that break
+  each row check (a missing key, a value outside its allowed set or range, a pair out of
+  order, a conflicting duplicate...), and GX expects every count to be 0. Every check covers
+  every row of the batch, and only one small row per day leaves DuckDB, whatever the batch's
+  size.
+- The batch suite checks the per-day profile of `raw.landed_files` (rejected files, the share
+  of quarantined rows, volume).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pandas as pd
 
 from ingestion.duplicates import differs_from_first_occurrence
-from ingestion.schemas import DaysAfter, SourceSchema
+from ingestion.schemas import DaysAfter, NotGreaterThan, SourceSchema
 
 BATCH_PROFILE_SQL = """
 with
@@ -96,24 +106,137 @@ def rejected_file_reasons(
     return [(str(day), str(file), str(reason)) for day, file, reason in rows]
 
 
-def derived_columns(schema: SourceSchema) -> dict[str, str]:
-    """Columns computed for the row suite: name -> SQL over the raw table."""
-    derived: dict[str, str] = {}
+@dataclass(frozen=True)
+class RowCheck:
+    """One check of every raw row: `broken` is SQL over a row, true when it breaks it."""
+
+    metric: str  # the count's column in the per-day metrics, e.g. "order_id__missing"
+    broken: str
+    words: str  # what a broken row is, e.g. "order_id is missing"
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def row_checks(schema: SourceSchema) -> list[RowCheck]:
+    """The checks of the source's raw rows, from its schema."""
+    checks: list[RowCheck] = []
+    for column in schema.columns:
+        name = column.raw_name
+        if not column.nullable:
+            checks.append(RowCheck(f"{name}__missing", f"{name} is null", f"{name} is missing"))
+        if column.kind == "enum" and not column.open_enum:
+            checks.append(
+                RowCheck(
+                    f"{name}__not_allowed",
+                    f"{name} not in ({_quoted(column.allowed)})",
+                    f"{name} is not one of {', '.join(column.allowed)}",
+                )
+            )
+        if column.kind in ("money", "count"):
+            checks.append(RowCheck(f"{name}__negative", f"{name} < 0", f"{name} is negative"))
+        if column.kind in ("rate", "fraction"):
+            checks.append(
+                RowCheck(
+                    f"{name}__outside_0_1",
+                    f"{name} < 0 or {name} > 1",
+                    f"{name} is outside 0 .. 1",
+                )
+            )
+        if column.personal:
+            checks.append(
+                RowCheck(
+                    f"{name}__not_a_digest",
+                    f"length({name}) <> 64",
+                    f"{name} is not a salted SHA-256 digest (personal data in clear?)",
+                )
+            )
     for rule in schema.row_rules:
-        if isinstance(rule, DaysAfter):
-            derived[rule.offset_column] = f"datediff('day', {rule.start}, {rule.end})"
+        if isinstance(rule, NotGreaterThan):
+            checks.append(
+                RowCheck(
+                    f"{rule.smaller}__above__{rule.larger}",
+                    f"{rule.smaller} > {rule.larger}",
+                    rule.reason,
+                )
+            )
+        elif isinstance(rule, DaysAfter):
+            checks.append(
+                RowCheck(
+                    f"{rule.offset_column}__outside_window",
+                    f"datediff('day', {rule.start}, {rule.end}) not between 0 and {rule.max_days}",
+                    rule.reason,
+                )
+            )
     if schema.unique_key:
-        # same key, other content than its first occurrence (exact duplicates are fine)
-        derived["key_conflict"] = differs_from_first_occurrence(schema)
-    return derived
+        checks.append(
+            RowCheck(
+                "key_conflicts",
+                "key_conflict",
+                f"a conflicting duplicate of {', '.join(schema.unique_key)}",
+            )
+        )
+    checks.append(RowCheck("_file__missing", "_file is null", "_file (lineage) is missing"))
+    return checks
 
 
-def new_rows(
+DECLARED_COLUMNS = "columns_not_as_declared"
+_DUCKDB_NAMES = {"timestamptz": "timestamp with time zone"}
+
+
+def _declared_columns_sql(schema: SourceSchema) -> str:
+    """How many columns the raw table lacks, or has of another type, or has besides."""
+    expected = ", ".join(
+        f"('{name}', '{_DUCKDB_NAMES.get(kind, kind).replace(' ', '')}')"
+        for name, kind in schema.raw_columns.items()
+    )
+    schema_name, table = schema.raw_table.split(".")
+    return f"""(
+        select count(*) from (
+            (select * from (values {expected}) as declared(column_name, data_type)
+             except
+             select column_name, replace(lower(data_type), ' ', '') from duckdb_columns()
+             where schema_name = '{schema_name}' and table_name = '{table}'
+                and database_name = current_database())
+            union all
+            (select column_name, replace(lower(data_type), ' ', '') from duckdb_columns()
+             where schema_name = '{schema_name}' and table_name = '{table}'
+                and database_name = current_database()
+             except
+             select * from (values {expected}) as declared(column_name, data_type))
+        )
+    )"""
+
+
+def row_metrics_columns(schema: SourceSchema) -> list[str]:
+    """The columns of the per-day metrics frame the row suite validates."""
+    return ["day", "rows", *(check.metric for check in row_checks(schema)), DECLARED_COLUMNS]
+
+
+def row_metrics(
     con: duckdb.DuckDBPyConnection, schema: SourceSchema, files: list[str]
 ) -> pd.DataFrame:
-    """The raw rows loaded from `files` in this run: the batch the row suite validates."""
-    extra = "".join(f", {sql} as {name}" for name, sql in derived_columns(schema).items())
-    return con.execute(
-        f"select *{extra} from {schema.raw_table} where list_contains($files, _file)",
-        {"files": files},
-    ).df()
+    """Per business day of the rows loaded from `files`: how many there are, and how many
+    break each row check."""
+    conflicts = (
+        f", {differs_from_first_occurrence(schema)} as key_conflict" if schema.unique_key else ""
+    )
+    counts = ",\n        ".join(
+        f'count(*) filter (where {check.broken}) as "{check.metric}"'
+        for check in row_checks(schema)
+    )
+    sql = f"""
+        with batch as (
+            select *{conflicts} from {schema.raw_table} where list_contains($files, _file)
+        )
+        select
+            coalesce(cast(_file_date as varchar), 'whole file') as day,
+            count(*) as rows,
+            {counts},
+            {_declared_columns_sql(schema)} as {DECLARED_COLUMNS}
+        from batch
+        group by all
+        order by day
+    """
+    return con.execute(sql, {"files": files}).df()
