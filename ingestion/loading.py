@@ -4,36 +4,46 @@ A file's rows replace whatever that file loaded before, so loads are idempotent;
 content (and parsing settings) did not change since its last load is skipped, so a daily run
 costs in proportion to what landed, not to the history. Rows that break a rule go to
 `quarantine.rejected_rows`, unusable files to `quarantine.rejected_files`.
+
+The work is DuckDB's: a file is read by DuckDB's CSV reader, parsed and checked by the SQL of
+`ingestion.parsing`, and inserted with set-based statements; conflicting duplicates are settled
+once per load, for every key the new files touch. One load of a source is one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from ingestion.content_hash import content_digest
-from ingestion.duplicates import differs_from_first_occurrence, occurrence_window
+from ingestion.duplicates import (
+    differs_from_first_in_file,
+    differs_from_first_occurrence,
+    key_columns,
+    occurrence_window,
+)
 from ingestion.parsing import (
-    RAW_RECORD,
+    CHECKED,
     REASON,
     ROW_NUMBER,
     BadFileError,
-    ParsedBatch,
+    check_staged_rows,
     file_date_from_name,
-    parse_file_bytes,
-    raw_record_json,
+    raw_record,
+    stage_file,
+    typed,
 )
-from ingestion.queries import fetch_row
+from ingestion.queries import fetch_row, fetch_value, sql_literal
 from ingestion.schemas import SOURCES, SourceSchema
 from ingestion.working_database import ensure_working_schema, note_changed_rows
 
 # Bump when parsing rules change: every file is then re-parsed on the next run.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -103,15 +113,58 @@ def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
     )
 
 
-def _delete_file_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema, file: str) -> None:
-    note_changed_rows(con, schema, "changed._file = ?", [file])
-    con.execute(f"delete from {schema.raw_table} where _file = ?", [file])
-    con.execute(
-        "delete from quarantine.rejected_rows where source = ? and file = ?", [schema.name, file]
-    )
-    con.execute(
-        "delete from quarantine.rejected_files where source = ? and file = ?", [schema.name, file]
-    )
+FILES_THIS_RUN = "files_this_run"  # temporary: the files (re)loaded by this load of a source
+CHECKED_ROWS = "checked_rows"  # temporary: the checked rows of those files, with lineage
+WITHIN_FILE_CONFLICTS = "within_file_conflicts"  # temporary: their rows that may lose to an
+# earlier row of the same file, with the record as it landed
+
+
+@dataclass(frozen=True)
+class _FileToLoad:
+    landed: LandedFile
+    fingerprint: str
+    previously_loaded: bool
+
+
+@dataclass
+class _FileOutcome:
+    status: str  # 'loaded' or 'rejected'
+    rows_landed: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    reason: str | None = None
+
+
+@contextmanager
+def _business_time_zone(con: duckdb.DuckDBPyConnection, business_timezone: str) -> Iterator[None]:
+    """Local times without an offset are read in the business time zone (the session's)."""
+    previous = str(fetch_value(con, "select current_setting('TimeZone')"))
+    con.execute(f"set TimeZone = {sql_literal(business_timezone)}")
+    try:
+        yield
+    finally:
+        con.execute(f"set TimeZone = {sql_literal(previous)}")
+
+
+def _in_this_run(alias: str = "changed") -> str:
+    return f"{alias}._file in (select file from {FILES_THIS_RUN})"
+
+
+def _forget_files(con: duckdb.DuckDBPyConnection, schema: SourceSchema, files: list[str]) -> None:
+    """Forget what these files of the source loaded: raw rows, quarantined rows and files."""
+    if not files:
+        return
+    con.execute("create or replace temp table files_to_forget (file varchar)")
+    con.executemany("insert into files_to_forget values (?)", [[file] for file in files])
+    rows_where = "changed._file in (select file from files_to_forget)"
+    note_changed_rows(con, schema, rows_where, [])
+    con.execute(f"delete from {schema.raw_table} as changed where {rows_where}")
+    for table in ("quarantine.rejected_rows", "quarantine.rejected_files"):
+        con.execute(
+            f"delete from {table} where source = ? and file in (select file from files_to_forget)",
+            [schema.name],
+        )
+    con.execute("drop table files_to_forget")
 
 
 def _record_manifest(
@@ -119,9 +172,7 @@ def _record_manifest(
     landed: LandedFile,
     file_fingerprint: str,
     encoding: str | None,
-    status: str,
-    reason: str | None,
-    rows: tuple[int, int, int],
+    outcome: _FileOutcome,
 ) -> None:
     con.execute(
         "delete from raw.landed_files where source = ? and file = ?",
@@ -135,63 +186,102 @@ def _record_manifest(
             landed.file_date,
             file_fingerprint,
             encoding,
-            status,
-            reason,
-            *rows,
+            outcome.status,
+            outcome.reason,
+            outcome.rows_landed,
+            outcome.rows_loaded,
+            outcome.rows_rejected,
         ],
     )
 
 
-def _insert_rows(
-    con: duckdb.DuckDBPyConnection,
-    landed: LandedFile,
-    good: pl.DataFrame,
-    pii_salt: str,
-) -> None:
-    schema = landed.source
-    batch = good.with_columns(
-        pl.lit(landed.relative_path).alias("_file"),
-        pl.lit(landed.file_date, dtype=pl.Date).alias("_file_date"),
-    )
-    con.register("landing_batch", batch.to_arrow())
+def _stage_and_check_file(
+    con: duckdb.DuckDBPyConnection, landed: LandedFile, first: bool
+) -> tuple[str | None, _FileOutcome]:
+    """Stage and check one file, then add its checked rows (with their lineage) to the
+    temporary table `checked_rows`. Runs before the load's transaction: a file DuckDB cannot
+    read is rejected without aborting the load. Returns the encoding and the outcome."""
     try:
-        selects = []
-        for column in schema.columns:
-            if column.personal:
-                selects.append(
-                    f"case when $salt = '' or {column.name} is null then null "
-                    f"else sha256($salt || {column.name}) end as {column.raw_name}"
-                )
-            else:
-                selects.append(f"cast({column.name} as {column.duckdb_type}) as {column.name}")
-        selects += ["_file", "_file_date", f"{ROW_NUMBER}"]
-        con.execute(
-            f"insert into {schema.raw_table} by name select {', '.join(selects)} "
-            "from landing_batch",
-            {"salt": pii_salt} if any(c.personal for c in schema.columns) else None,
+        if landed.source.dated and landed.file_date is None:
+            file_date_from_name(landed.path.stem)  # raises with the reason
+        encoding = stage_file(con, landed.path.read_bytes(), landed.path, landed.source)
+    except BadFileError as error:
+        return None, _FileOutcome("rejected", reason=str(error))
+    check_staged_rows(con, landed.source)
+    counts = fetch_row(
+        con, f"select count(*), count(*) filter (where {REASON} is null) from {CHECKED}"
+    )
+    assert counts is not None
+    landed_rows, good_rows = int(counts[0]), int(counts[1])
+    rows = f"select $file as _file, cast($file_date as date) as _file_date, * from {CHECKED}"
+    lineage = {"file": landed.relative_path, "file_date": landed.file_date}
+    if first:
+        con.execute(f"create or replace temp table {CHECKED_ROWS} as {rows}", lineage)
+    else:
+        con.execute(f"insert into {CHECKED_ROWS} {rows}", lineage)
+    return encoding, _FileOutcome("loaded", landed_rows, good_rows, landed_rows - good_rows)
+
+
+def _insert_checked_rows(
+    con: duckdb.DuckDBPyConnection, schema: SourceSchema, pii_salt: str
+) -> None:
+    """The good rows of this load's files into the raw table (personal data hashed with the
+    salt, dropped without one), their rejected rows into the quarantine, and the rows that may
+    lose to an earlier row of their own file, with the record as it landed."""
+    values = ", ".join(
+        (
+            f"case when $salt = '' or {typed(column.name)} is null then null "
+            f"else sha256($salt || {typed(column.name)}) end as {column.raw_name}"
         )
-    finally:
-        con.unregister("landing_batch")
-
-
-def _insert_rejected_rows(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile, rejected: pl.DataFrame
-) -> None:
-    if rejected.is_empty():
-        return
-    batch = rejected.select(
-        pl.lit(landed.source.name).alias("source"),
-        pl.lit(landed.relative_path).alias("file"),
-        pl.lit(landed.file_date, dtype=pl.Date).alias("file_date"),
-        pl.col(ROW_NUMBER).alias("row_number"),
-        pl.col(REASON).alias("reason"),
-        pl.col(RAW_RECORD).alias("raw_record"),
+        if column.personal
+        else f"{typed(column.name)} as {column.name}"
+        for column in schema.columns
     )
-    con.register("rejected_batch", batch.to_arrow())
-    try:
-        con.execute("insert into quarantine.rejected_rows by name select * from rejected_batch")
-    finally:
-        con.unregister("rejected_batch")
+    personal = {"salt": pii_salt} if any(column.personal for column in schema.columns) else {}
+    con.execute(
+        f"insert into {schema.raw_table} by name "
+        f"select {values}, _file, _file_date, {ROW_NUMBER} "
+        f"from {CHECKED_ROWS} where {REASON} is null order by _file_date, _file, {ROW_NUMBER}",
+        personal,
+    )
+    con.execute(
+        "insert into quarantine.rejected_rows by name "
+        "select $source as source, _file as file, _file_date as file_date, "
+        f"{ROW_NUMBER} as row_number, {REASON} as reason, {raw_record(schema)} as raw_record "
+        f"from {CHECKED_ROWS} where {REASON} is not null",
+        {"source": schema.name},
+    )
+    if schema.unique_key:
+        con.execute(
+            f"""
+            insert into {WITHIN_FILE_CONFLICTS}
+            select _file, {ROW_NUMBER}, {raw_record(schema)}
+            from (
+                select *, {differs_from_first_in_file(schema, lambda c: typed(c.name))}
+                    as is_conflicting
+                from {CHECKED_ROWS}
+                where {REASON} is null
+            )
+            where is_conflicting
+            """
+        )
+
+
+def _record_outcome(
+    con: duckdb.DuckDBPyConnection,
+    to_load: _FileToLoad,
+    encoding: str | None,
+    outcome: _FileOutcome,
+) -> None:
+    """The manifest row of a file of this load (inside the load's transaction)."""
+    landed = to_load.landed
+    if outcome.status == "rejected":
+        con.execute(
+            "insert into quarantine.rejected_files values (?, ?, ?, ?)",
+            [landed.source.name, landed.relative_path, landed.file_date, outcome.reason],
+        )
+    _record_manifest(con, landed, to_load.fingerprint, encoding, outcome)
+    con.execute(f"insert into {FILES_THIS_RUN} values (?)", [landed.relative_path])
 
 
 def _duplicate_reason(schema: SourceSchema, where: str) -> str:
@@ -201,19 +291,15 @@ def _duplicate_reason(schema: SourceSchema, where: str) -> str:
     )
 
 
-def _settle_duplicates(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile, landed_text: pl.DataFrame
-) -> int:
-    """Apply "first occurrence wins" (`ingestion.duplicates`) to the keys this file's rows have:
-    its rows that conflict with an earlier row (of this file or, for keys unique across files,
-    an earlier file) are quarantined, and so are rows of later files that conflict with this one
-    (when an earlier day is loaded after a later one). Returns how many rows of this file were
-    quarantined."""
-    schema = landed.source
+def _settle_duplicates(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> dict[str, int]:
+    """Apply "first occurrence wins" (`ingestion.duplicates`) to every key the files of this run
+    have: rows that conflict with an earlier row (of their file or, for keys unique across
+    files, an earlier file) are quarantined — rows of this run's files, and rows of later files
+    when an earlier day is loaded after a later one. Returns how many rows of each file lost."""
     if not schema.unique_key:
-        return 0
-    table, keys = schema.raw_table, ", ".join(schema.unique_key)
-    this_file_only = "where r._file = $file" if schema.unique_scope == "file" else ""
+        return {}
+    table, keys = schema.raw_table, ", ".join(key_columns(schema))
+    these_files_only = f"where {_in_this_run('r')}" if schema.unique_scope == "file" else ""
     con.execute(
         f"""
         create or replace temp table duplicate_losers as
@@ -226,135 +312,60 @@ def _settle_duplicates(
                 {differs_from_first_occurrence(schema)} as is_conflicting,
                 first_value(r._file) {occurrence_window(schema)} as winner_file
             from {table} as r
-            semi join (select distinct {keys} from {table} where _file = $file) as touched
-                using ({keys})
-            {this_file_only}
+            semi join (
+                select distinct {keys}
+                from {table} as changed
+                where {_in_this_run()}
+            ) as touched using ({keys})
+            {these_files_only}
         )
         where is_conflicting
-        """,
-        {"file": landed.relative_path},
+        """
     )
-    # a conflict within the file keeps the record as it landed, like the file's other rejects
-    within = pl.DataFrame(
-        con.execute(
-            "select _row_number from duplicate_losers where file = $file and winner_file = $file",
-            {"file": landed.relative_path},
-        ).fetchall(),
-        schema={ROW_NUMBER: pl.Int64},
-        orient="row",
-    )
-    if not within.is_empty():
-        _insert_rejected_rows(
-            con,
-            landed,
-            landed_text.join(within, on=ROW_NUMBER).select(
-                pl.col(ROW_NUMBER),
-                pl.lit(_duplicate_reason(schema, "row")).alias(REASON),
-                raw_record_json(list(schema.column_names), schema).alias(RAW_RECORD),
-            ),
-        )
-    columns = ", ".join(f"'{c.raw_name}', r.{c.raw_name}" for c in schema.columns)
+    stored = ", ".join(f"'{c.raw_name}', r.{c.raw_name}" for c in schema.columns)
     con.execute(
         f"""
         insert into quarantine.rejected_rows
-        select $source, r._file, r._file_date, r._row_number, $reason,
-            cast(json_object({columns}) as varchar)
+        select
+            $source,
+            r._file,
+            r._file_date,
+            r._row_number,
+            case when l.winner_file = l.file then $within_file else $across_files end,
+            -- a conflict within a file keeps the record as it landed, like its other rejects
+            coalesce(w.raw_record, cast(json_object({stored}) as varchar))
         from {table} as r
         inner join duplicate_losers as l
             on r._file = l.file and r._row_number = l._row_number
-        where not (l.file = $file and l.winner_file = $file)
+        left join {WITHIN_FILE_CONFLICTS} as w
+            on l.winner_file = l.file and w.file = l.file and w.row_number = l._row_number
         """,
         {
             "source": schema.name,
-            "reason": _duplicate_reason(schema, "file"),
-            "file": landed.relative_path,
+            "within_file": _duplicate_reason(schema, "row"),
+            "across_files": _duplicate_reason(schema, "file"),
         },
     )
-    note_changed_rows(
-        con,
-        schema,
+    losers = (
         "exists (select 1 from duplicate_losers as l "
-        "where l.file = changed._file and l._row_number = changed._row_number)",
-        [],
+        "where l.file = changed._file and l._row_number = changed._row_number)"
     )
-    con.execute(
-        f"""
-        delete from {table} as r
-        where exists (
-            select 1 from duplicate_losers as l
-            where l.file = r._file and l._row_number = r._row_number
-        )
-        """
-    )
-    losers_by_file = con.execute(
-        "select file, count(*) from duplicate_losers group by file"
-    ).fetchall()
+    note_changed_rows(con, schema, losers, [])
+    con.execute(f"delete from {table} as changed where {losers}")
+    losers_by_file = {
+        str(file): int(count)
+        for file, count in con.execute(
+            "select file, count(*) from duplicate_losers group by file"
+        ).fetchall()
+    }
     con.execute("drop table duplicate_losers")
-    for file, quarantined in losers_by_file:
+    for file, quarantined in losers_by_file.items():
         con.execute(
             "update raw.landed_files set rows_loaded = rows_loaded - ?, "
             "rows_rejected = rows_rejected + ? where source = ? and file = ?",
             [quarantined, quarantined, schema.name, file],
         )
-    return sum(n for file, n in losers_by_file if file == landed.relative_path)
-
-
-def load_file(
-    con: duckdb.DuckDBPyConnection,
-    landed: LandedFile,
-    business_timezone: str,
-    pii_salt: str,
-    force: bool = False,
-) -> tuple[str, int, int, int, str | None]:
-    """Load one file. Returns (outcome, rows landed, loaded, rejected, reason) where outcome is
-    'loaded', 'unchanged' or 'rejected'."""
-    data = landed.path.read_bytes()
-    file_fingerprint = fingerprint(data, business_timezone, pii_salt)
-    if not force:
-        previous = fetch_row(
-            con,
-            "select fingerprint, rows_landed, rows_loaded, rows_rejected, status, reason "
-            "from raw.landed_files where source = ? and file = ?",
-            [landed.source.name, landed.relative_path],
-        )
-        if previous is not None and previous[0] == file_fingerprint:
-            return "unchanged", previous[1], previous[2], previous[3], previous[5]
-
-    con.execute("begin transaction")
-    try:
-        _delete_file_rows(con, landed.source, landed.relative_path)
-        try:
-            if landed.source.dated and landed.file_date is None:
-                file_date_from_name(landed.path.stem)  # raises with the reason
-            batch: ParsedBatch = parse_file_bytes(data, landed.source, business_timezone)
-        except BadFileError as error:
-            reason = str(error)
-            con.execute(
-                "insert into quarantine.rejected_files values (?, ?, ?, ?)",
-                [landed.source.name, landed.relative_path, landed.file_date, reason],
-            )
-            _record_manifest(con, landed, file_fingerprint, None, "rejected", reason, (0, 0, 0))
-            con.execute("commit")
-            return "rejected", 0, 0, 0, reason
-        _insert_rows(con, landed, batch.good, pii_salt)
-        note_changed_rows(con, landed.source, "changed._file = ?", [landed.relative_path])
-        _insert_rejected_rows(con, landed, batch.rejected)
-        rejected = batch.rejected.height
-        _record_manifest(
-            con,
-            landed,
-            file_fingerprint,
-            batch.encoding,
-            "loaded",
-            None,
-            (batch.rows_landed, batch.good.height, rejected),
-        )
-        conflicts = _settle_duplicates(con, landed, batch.landed)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return "loaded", batch.rows_landed, batch.good.height - conflicts, rejected + conflicts, None
+    return losers_by_file
 
 
 def remove_vanished_files(
@@ -370,18 +381,57 @@ def remove_vanished_files(
     known = con.execute(
         "select file, file_date from raw.landed_files where source = ?", [schema.name]
     ).fetchall()
-    removed = 0
-    for file, file_date in known:
-        in_scope = file_date is None or (
-            (start is None or file_date >= start) and (end is None or file_date <= end)
+    vanished = [
+        str(file)
+        for file, file_date in known
+        if file not in present_files
+        and (
+            file_date is None
+            or ((start is None or file_date >= start) and (end is None or file_date <= end))
         )
-        if in_scope and file not in present_files:
-            _delete_file_rows(con, schema, file)
-            con.execute(
-                "delete from raw.landed_files where source = ? and file = ?", [schema.name, file]
-            )
-            removed += 1
-    return removed
+    ]
+    if not vanished:
+        return 0
+    _forget_files(con, schema, vanished)
+    con.executemany(
+        "delete from raw.landed_files where source = ? and file = ?",
+        [[schema.name, file] for file in vanished],
+    )
+    return len(vanished)
+
+
+def _files_to_load(
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    business_timezone: str,
+    pii_salt: str,
+    force: bool,
+    report: SourceLoadReport,
+) -> list[_FileToLoad]:
+    """The files whose content or parsing settings changed since their last load; the others
+    are counted in the report as they were loaded."""
+    manifest = {
+        str(row[0]): row[1:]
+        for row in con.execute(
+            "select file, fingerprint, rows_landed, rows_loaded, rows_rejected, reason "
+            "from raw.landed_files where source = ?",
+            [files[0].source.name if files else ""],
+        ).fetchall()
+    }
+    to_load: list[_FileToLoad] = []
+    for landed in files:
+        file_fingerprint = fingerprint(landed.path.read_bytes(), business_timezone, pii_salt)
+        previous = manifest.get(landed.relative_path)
+        if previous is not None and previous[0] == file_fingerprint and not force:
+            report.files_unchanged += 1
+            report.rows_landed += int(previous[1])
+            report.rows_loaded += int(previous[2])
+            report.rows_rejected += int(previous[3])
+            if previous[4] is not None:
+                report.rejected_files.append((landed.relative_path, str(previous[4])))
+            continue
+        to_load.append(_FileToLoad(landed, file_fingerprint, previous is not None))
+    return to_load
 
 
 def load_source(
@@ -394,24 +444,52 @@ def load_source(
     end: date | None = None,
     force: bool = False,
 ) -> SourceLoadReport:
-    """Bring the raw table of one source in line with its files in [start, end]."""
+    """Bring the raw table of one source in line with its files in [start, end], in one
+    transaction: a load that fails leaves the raw table as it was."""
     ensure_working_schema(con)
     report = SourceLoadReport(source=schema.name)
     files = discover_files(landing_dir, schema, start, end)
-    report.files_removed = remove_vanished_files(con, schema, files, start, end)
-    for landed in files:
-        report.files_seen += 1
-        outcome, landed_rows, loaded, rejected, reason = load_file(
-            con, landed, business_timezone, pii_salt, force
-        )
-        if outcome == "unchanged":
-            report.files_unchanged += 1
-        else:
-            report.files_loaded += 1
-            report.loaded_files.append(landed.relative_path)
-        if reason is not None:
-            report.rejected_files.append((landed.relative_path, reason))
-        report.rows_landed += landed_rows
-        report.rows_loaded += loaded
-        report.rows_rejected += rejected
+    report.files_seen = len(files)
+    to_load = _files_to_load(con, files, business_timezone, pii_salt, force, report)
+    with _business_time_zone(con, business_timezone):
+        checked: dict[str, tuple[_FileToLoad, str | None, _FileOutcome]] = {}
+        for f in to_load:
+            first = not any(outcome.status == "loaded" for _, _, outcome in checked.values())
+            checked[f.landed.relative_path] = (f, *_stage_and_check_file(con, f.landed, first))
+        any_rows = any(outcome.status == "loaded" for _, _, outcome in checked.values())
+        con.execute("begin transaction")
+        try:
+            report.files_removed = remove_vanished_files(con, schema, files, start, end)
+            _forget_files(
+                con, schema, [f.landed.relative_path for f in to_load if f.previously_loaded]
+            )
+            con.execute(f"create or replace temp table {FILES_THIS_RUN} (file varchar)")
+            con.execute(
+                f"create or replace temp table {WITHIN_FILE_CONFLICTS} "
+                "(file varchar, row_number bigint, raw_record varchar)"
+            )
+            for f, encoding, outcome in checked.values():
+                _record_outcome(con, f, encoding, outcome)
+            if any_rows:
+                _insert_checked_rows(con, schema, pii_salt)
+            note_changed_rows(con, schema, _in_this_run(), [])
+            losers = _settle_duplicates(con, schema)
+            con.execute(f"drop table {FILES_THIS_RUN}")
+            con.execute(f"drop table {WITHIN_FILE_CONFLICTS}")
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        finally:
+            con.execute(f"drop table if exists {CHECKED_ROWS}")
+    outcomes = {file: outcome for file, (_, _, outcome) in checked.items()}
+    for file, outcome in outcomes.items():
+        lost = losers.get(file, 0)
+        report.files_loaded += 1
+        report.loaded_files.append(file)
+        report.rows_landed += outcome.rows_landed
+        report.rows_loaded += outcome.rows_loaded - lost
+        report.rows_rejected += outcome.rows_rejected + lost
+        if outcome.reason is not None:
+            report.rejected_files.append((file, outcome.reason))
     return report

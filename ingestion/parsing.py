@@ -1,23 +1,34 @@
-"""Parsing rules for landed files: pure functions from bytes to typed Polars frames.
+"""Parsing rules for landed files, as the SQL DuckDB runs on a file's text.
 
-Every value is read as text first, then each column is parsed by the rule of its kind in
-`ingestion.schemas`, and each row is checked against the schema's row rules. A row that breaks a
-rule is not dropped: it is returned with the reason in words, so the loader can quarantine it.
-A file that cannot be read at all raises `BadFileError`. Duplicates of a unique key span files,
-so the loader settles them in DuckDB (`ingestion.duplicates`).
+A landed file is first *staged* as text in a temporary table of the DuckDB connection: a CSV by
+DuckDB's own reader (multi-threaded, every value read as text, trimmed, empty as NULL), a WeChat
+body by flattening its `list` (and an article's nested details) in Python — those are small.
+Then every column is parsed by the rule of its kind in `ingestion.schemas` (exact decimals, ISO
+8601 timestamps: an offset honoured, none meaning local time in the business time zone, set as
+the connection's TimeZone), and every row is checked against the column rules and the schema's
+row rules. A row that breaks a rule is not dropped: it keeps its reason in words and its record
+as it landed (personal data masked), so the loader can quarantine it. A file that cannot be read
+at all raises `BadFileError`. Duplicates of a unique key are settled after the rows are loaded
+(`ingestion.duplicates`).
 """
 
 from __future__ import annotations
 
-import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
+import duckdb
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]  # ships no type information
 
+from ingestion.queries import sql_literal
 from ingestion.schemas import (
     Column,
+    DaysAfter,
     DifferenceEquals,
     NotGreaterThan,
     PresentWhenPositive,
@@ -28,15 +39,37 @@ from ingestion.schemas import (
 ROW_NUMBER = "_row_number"
 REASON = "_reason"
 RAW_RECORD = "_raw_record"
+STAGED = "landed_text"  # the temporary table of a staged file's text
+CHECKED = "landed_checked"  # ... and of its typed, checked rows
 
 _TIMESTAMP_PATTERN = (
-    r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
 )
 _MONEY_PATTERN = r"^-?\d+(?:\.\d{1,2})?$"
 _COUNT_PATTERN = r"^-?\d+$"
 _RATE_PATTERN = r"^-?\d+(?:\.\d{1,6})?$"
 _FRACTION_PATTERN = r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$"
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+# the pattern a value's text must match before it is cast to its kind's DuckDB type
+_KIND_PATTERNS: dict[str, str] = {
+    "timestamp": _TIMESTAMP_PATTERN,
+    "date": _DATE_PATTERN,
+    "money": _MONEY_PATTERN,
+    "rate": _RATE_PATTERN,
+    "fraction": _FRACTION_PATTERN,
+    "count": _COUNT_PATTERN,
+    "int": _COUNT_PATTERN,
+}
+_KIND_WORDS = {
+    "timestamp": "is not an ISO 8601 timestamp",
+    "date": "is not a date (YYYY-MM-DD)",
+    "money": "is not an amount with at most 2 decimals",
+    "rate": "is not a decimal rate",
+    "fraction": "is not a number",
+    "count": "is not a whole number",
+    "int": "is not a whole number",
+}
 
 
 class BadFileError(ValueError):
@@ -45,11 +78,10 @@ class BadFileError(ValueError):
 
 @dataclass(frozen=True)
 class ParsedBatch:
-    """The rows of one file: typed good rows, and rejected rows with their reasons."""
+    """The rows of one file (`parse_file_bytes`): typed good rows, rejected rows with reasons."""
 
     good: pl.DataFrame
     rejected: pl.DataFrame  # columns: _row_number, _reason, _raw_record
-    landed: pl.DataFrame  # every row as text, with _row_number (for the quarantine's records)
     rows_landed: int
     encoding: str
 
@@ -79,27 +111,17 @@ def file_date_from_name(stem: str) -> date:
         raise BadFileError(f"the file name {stem!r} is not a date (expected YYYY-MM-DD)") from None
 
 
-def read_csv_text(text: str) -> pl.DataFrame:
-    """All fields as text, header names trimmed; empty fields become null."""
-    if not text.strip():
-        raise BadFileError("the file has no header row")
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            infer_schema=False,
-            truncate_ragged_lines=False,
-            raise_if_empty=True,
-        )
-    except Exception as error:  # polars raises several error types for malformed CSV
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise BadFileError(f"not a valid CSV file: {first_line}") from None
-    frame = frame.rename({name: name.strip().lstrip("\ufeff") for name in frame.columns})
-    return frame.with_columns(
-        pl.col(name).str.strip_chars().replace("", None) for name in frame.columns
-    )
+_literal = sql_literal
 
 
-def _wechat_list(text: str) -> list[dict]:
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- staging: a file's text into a temporary table ------------------------------------------
+
+
+def _wechat_list(text: str) -> list[object]:
     try:
         body = json.loads(text)
     except json.JSONDecodeError as error:
@@ -128,241 +150,247 @@ def _as_text(value: object) -> str | None:
     return str(value).strip() or None
 
 
-def read_wechat_json(text: str, schema: SourceSchema) -> pl.DataFrame:
+def wechat_rows(text: str, schema: SourceSchema) -> pa.Table:
     """The `list` of a WeChat datacube response as text columns, the schema's nested rows (an
-    article's details) flattened to one row each.
-
-    WeChat response bodies are small (tens of rows), so flattening them in Python is cheap.
-    """
-    rows = _wechat_list(text)
-    names = [name for name in schema.column_names]
+    article's details) flattened to one row each. Bodies are small (at most a few thousand
+    rows), so this is plain Python."""
+    names = list(schema.column_names)
     records: list[dict[str, str | None]] = []
-    for item in rows:
+    for item in _wechat_list(text):
         if not isinstance(item, dict):
-            records.append({name: None for name in names} | {"_error": "not a JSON object"})
+            records.append({name: None for name in names})
             continue
         nested = item.get(schema.nested_rows) if schema.nested_rows else None
         if isinstance(nested, list) and nested:
             for detail in nested:
                 merged = {**item, **detail} if isinstance(detail, dict) else dict(item)
-                merged.pop(schema.nested_rows, None)
+                merged.pop(schema.nested_rows or "", None)
                 records.append({name: _as_text(merged.get(name)) for name in names})
         else:
             records.append({name: _as_text(item.get(name)) for name in names})
-    return pl.DataFrame(records, schema={name: pl.String for name in names}, orient="row")
+    columns = {name: pa.array([r[name] for r in records], pa.string()) for name in names}
+    return pa.table({ROW_NUMBER: pa.array(range(1, len(records) + 1), pa.int64()), **columns})
 
 
-def missing_columns(frame: pl.DataFrame, schema: SourceSchema) -> list[str]:
-    return [name for name in schema.column_names if name not in frame.columns]
+_CSV_OPTIONS = (
+    "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+    "strict_mode = true, null_padding = false"
+)
 
 
-def parse_timestamp(expr: pl.Expr, business_timezone: str) -> pl.Expr:
-    """ISO 8601 text to a UTC instant: an offset (`+08:00`, `Z`) is honoured; no offset means
-    local time in the business time zone; a date alone is local midnight. Null if unparseable."""
-    parts = expr.str.extract_groups(_TIMESTAMP_PATTERN)
-    naive = (
-        parts.struct.field("1")
-        + pl.lit(" ")
-        + parts.struct.field("2").fill_null("00:00")
-        + parts.struct.field("3").fill_null(":00")
-    ).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
-    offset = parts.struct.field("4").str.replace(":", "")
-    offset_minutes = (
-        pl.when(offset == "Z")
-        .then(0)
-        .otherwise(
-            (offset.str.slice(0, 1) + "1").cast(pl.Int64, strict=False)
-            * (
-                offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
-                + offset.str.slice(3, 2).cast(pl.Int64, strict=False)
-            )
-        )
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, schema: SourceSchema) -> None:
+    source = f"read_csv({_literal(str(path))}, {_CSV_OPTIONS})"
+    try:
+        header = [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
+    except duckdb.Error as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise BadFileError(f"not a valid CSV file: {first_line}") from None
+    by_name = {name.strip().lstrip("\ufeff"): name for name in header}
+    missing = [name for name in schema.column_names if name not in by_name]
+    if missing:
+        raise BadFileError(f"required column(s) missing: {', '.join(missing)}")
+    columns = ", ".join(
+        f"nullif(trim({_ident(by_name[name])}), '') as {_ident(name)}"
+        for name in schema.column_names
     )
-    with_offset = (naive - pl.duration(minutes=offset_minutes)).dt.replace_time_zone("UTC")
-    local = naive.dt.replace_time_zone(
-        business_timezone, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
-    return pl.when(offset.is_null()).then(local).otherwise(with_offset)
+    try:
+        # rowid follows the file's order (insertion order is preserved); inside an open
+        # transaction the rowids of a new table start at a large offset, hence the min
+        con.execute(f"create or replace temp table landed_csv as select * from {source}")
+        con.execute(
+            f"create or replace temp table {STAGED} as "
+            f"select rowid - (select min(rowid) from landed_csv) + 1 as {ROW_NUMBER}, "
+            f"{columns} from landed_csv"
+        )
+    except duckdb.Error as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise BadFileError(f"not a valid CSV file: {first_line}") from None
+    finally:
+        con.execute("drop table if exists landed_csv")
 
 
-def parse_value(column: Column, business_timezone: str) -> pl.Expr:
-    """The typed value of a text column, null when it does not parse."""
-    text = pl.col(column.name)
-    if column.kind in ("id", "text", "enum"):
+def stage_file(
+    con: duckdb.DuckDBPyConnection, data: bytes, path: Path, schema: SourceSchema
+) -> str:
+    """Stage the file's rows as text in the temporary table `landed_text` (`_row_number` and
+    the schema's columns). Returns the encoding; raises BadFileError for an unusable file."""
+    if schema.file_format == "json":
+        text, encoding = decode_text(data)
+        con.register("wechat_rows", wechat_rows(text, schema))
+        try:
+            con.execute(f"create or replace temp table {STAGED} as select * from wechat_rows")
+        finally:
+            con.unregister("wechat_rows")
+        return encoding
+    if len(data) == 0:
+        raise BadFileError("the file is empty (0 bytes)")
+    try:
+        data.decode("utf-8")  # DuckDB's reader takes UTF-8 (a BOM included) as it is
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        encoding = ""
+    if encoding:
+        if not data.decode("utf-8-sig").strip():
+            raise BadFileError("the file has no header row")
+        _stage_csv(con, path, schema)
+        return encoding
+    text, encoding = decode_text(data)  # GB18030, or a BadFileError
+    if not text.strip():
+        raise BadFileError("the file has no header row")
+    handle, copy = tempfile.mkstemp(suffix=".csv")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as utf8:
+            utf8.write(text)
+        _stage_csv(con, Path(copy), schema)
+    finally:
+        os.unlink(copy)
+    return encoding
+
+
+# -- the rules, as SQL over the staged text -------------------------------------------------
+
+
+def typed(name: str) -> str:
+    """The column holding the parsed value of column `name` in `landed_checked`."""
+    return _ident(f"__typed_{name}")
+
+
+def typed_value(column: Column) -> str:
+    """SQL: the column's value parsed by the rule of its kind, NULL when it does not parse."""
+    text = _ident(column.name)
+    if column.kind not in _KIND_PATTERNS:
         return text
-    if column.kind == "timestamp":
-        return parse_timestamp(text, business_timezone)
-    if column.kind == "date":
-        return (
-            pl.when(text.str.contains(_DATE_PATTERN))
-            .then(text.str.to_date("%Y-%m-%d", strict=False))
-            .otherwise(None)
-        )
-    if column.kind == "money":
-        return (
-            pl.when(text.str.contains(_MONEY_PATTERN))
-            .then(text.cast(pl.Decimal(18, 2), strict=False))
-            .otherwise(None)
-        )
-    if column.kind == "rate":
-        return (
-            pl.when(text.str.contains(_RATE_PATTERN))
-            .then(text.cast(pl.Decimal(9, 6), strict=False))
-            .otherwise(None)
-        )
-    if column.kind == "fraction":
-        return (
-            pl.when(text.str.contains(_FRACTION_PATTERN))
-            .then(text.cast(pl.Float64, strict=False))
-            .otherwise(None)
-        )
-    if column.kind in ("count", "int"):
-        return (
-            pl.when(text.str.contains(_COUNT_PATTERN))
-            .then(text.cast(pl.Int64, strict=False))
-            .otherwise(None)
-        )
-    raise ValueError(f"unknown column kind {column.kind!r}")
+    value = text
+    if column.kind == "timestamp":  # DuckDB takes no space before an offset: 10:00 +08:00
+        value = f"regexp_replace({text}, '\\s+([Z+-])', '\\1')"
+    return (
+        f"case when regexp_full_match({text}, {_literal(_KIND_PATTERNS[column.kind])}) "
+        f"then try_cast({value} as {column.duckdb_type}) end"
+    )
 
 
-_KIND_WORDS = {
-    "timestamp": "is not an ISO 8601 timestamp",
-    "date": "is not a date (YYYY-MM-DD)",
-    "money": "is not an amount with at most 2 decimals",
-    "rate": "is not a decimal rate",
-    "fraction": "is not a number",
-    "count": "is not a whole number",
-    "int": "is not a whole number",
-}
-
-
-def value_rules(column: Column, typed: str) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(is_broken, reason) pairs for one column; `typed` names the parsed column."""
-    text = pl.col(column.name)
-    rules: list[tuple[pl.Expr, pl.Expr]] = []
+def value_checks(column: Column) -> list[tuple[str, str]]:
+    """(is_broken, reason) SQL pairs of one column."""
+    text, value = _ident(column.name), typed(column.name)
+    checks: list[tuple[str, str]] = []
     if not column.nullable:
-        rules.append((text.is_null(), pl.lit(f"{column.name} is missing")))
+        checks.append((f"{text} is null", _literal(f"{column.name} is missing")))
     if column.kind in _KIND_WORDS:
-        rules.append(
+        checks.append(
             (
-                text.is_not_null() & pl.col(typed).is_null(),
-                pl.concat_str(
-                    [pl.lit(f"{column.name} '"), text, pl.lit(f"' {_KIND_WORDS[column.kind]}")]
-                ),
+                f"{text} is not null and {value} is null",
+                f"{_literal(column.name + ' ' + chr(39))} || {text} || "
+                f"{_literal(chr(39) + ' ' + _KIND_WORDS[column.kind])}",
             )
         )
     if column.kind in ("money", "count", "rate", "fraction"):
-        rules.append((pl.col(typed) < 0, pl.lit(f"{column.name} is negative")))
+        checks.append((f"{value} < 0", _literal(f"{column.name} is negative")))
     if column.kind in ("rate", "fraction"):
-        rules.append((pl.col(typed) > 1, pl.lit(f"{column.name} is above 1 (rates are fractions)")))
+        checks.append((f"{value} > 1", _literal(f"{column.name} is above 1 (rates are fractions)")))
     if column.kind == "enum" and not column.open_enum:
-        rules.append(
+        allowed = ", ".join(_literal(value) for value in column.allowed)
+        checks.append(
             (
-                text.is_not_null() & ~text.is_in(list(column.allowed)),
-                pl.concat_str(
-                    [
-                        pl.lit(f"{column.name} '"),
-                        text,
-                        pl.lit(f"' is not one of {', '.join(column.allowed)}"),
-                    ]
-                ),
+                f"{text} is not null and {text} not in ({allowed})",
+                f"{_literal(column.name + ' ' + chr(39))} || {text} || "
+                f"{_literal(chr(39) + ' is not one of ' + ', '.join(column.allowed))}",
             )
         )
-    return rules
+    return checks
 
 
-def _typed(name: str) -> pl.Expr:
-    return pl.col(f"__typed_{name}")
-
-
-def row_rule_check(rule: RowRule) -> tuple[pl.Expr, pl.Expr]:
-    """(is_broken, reason) of a rule across the typed columns of a row."""
-    broken: pl.Expr
+def row_rule_check(rule: RowRule) -> tuple[str, str]:
+    """(is_broken, reason) SQL of a rule across the typed columns of a row."""
     if isinstance(rule, NotGreaterThan):
-        broken = _typed(rule.smaller) > _typed(rule.larger)
+        broken = f"{typed(rule.smaller)} > {typed(rule.larger)}"
     elif isinstance(rule, DifferenceEquals):
-        broken = _typed(rule.when_present).is_not_null() & (
-            _typed(rule.result) != _typed(rule.minuend) - _typed(rule.subtrahend)
+        broken = (
+            f"{typed(rule.when_present)} is not null and {typed(rule.result)} <> "
+            f"{typed(rule.minuend)} - {typed(rule.subtrahend)}"
         )
     elif isinstance(rule, PresentWhenPositive):
-        broken = (_typed(rule.amount) > 0) & _typed(rule.required).is_null()
-    else:
-        days = (_typed(rule.end) - _typed(rule.start)).dt.total_days()
-        broken = (days < 0) | (days > rule.max_days)
-    return broken, pl.lit(rule.reason)
+        broken = f"{typed(rule.amount)} > 0 and {typed(rule.required)} is null"
+    elif isinstance(rule, DaysAfter):
+        days = f"datediff('day', {typed(rule.start)}, {typed(rule.end)})"
+        broken = f"{days} < 0 or {days} > {rule.max_days}"
+    else:  # pragma: no cover - every rule class is handled above
+        raise TypeError(f"no SQL for the row rule {rule!r}")
+    return broken, _literal(rule.reason)
 
 
-def mask_personal(text: pl.Expr) -> pl.Expr:
-    """Keep the first 3 and last 2 characters of a personal value: 13812345678 → 138******78."""
+def masked(text: str) -> str:
+    """SQL: keep the first 3 and last 2 characters of a personal value (138******78)."""
     return (
-        pl.when(text.str.len_chars() > 5)
-        .then(text.str.slice(0, 3) + pl.lit("******") + text.str.slice(-2))
-        .when(text.is_not_null())
-        .then(pl.lit("******"))
-        .otherwise(None)
+        f"case when length({text}) > 5 then substr({text}, 1, 3) || '******' || "
+        f"substr({text}, -2) when {text} is not null then '******' end"
     )
 
 
-def raw_record_json(columns: list[str], schema: SourceSchema) -> pl.Expr:
-    """The row as it landed (text of every column, personal data masked), as a JSON object."""
-    personal = {column.name for column in schema.columns if column.personal}
-    return pl.struct(
-        [
-            mask_personal(pl.col(name)).alias(name) if name in personal else pl.col(name)
-            for name in columns
-        ]
-    ).struct.json_encode()
-
-
-def validate_rows(
-    frame: pl.DataFrame, schema: SourceSchema, business_timezone: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split text rows into typed good rows and rejected rows (row number, reason, raw record).
-
-    Expects `frame` to hold every schema column as text plus `_row_number`.
-    """
-    landed_columns = [name for name in frame.columns if name != ROW_NUMBER]
-    typed = frame.with_columns(
-        parse_value(column, business_timezone).alias(f"__typed_{column.name}")
+def raw_record(schema: SourceSchema) -> str:
+    """SQL: the row as it landed (the text of every column, personal data masked), as JSON."""
+    fields = ", ".join(
+        f"{_literal(column.name)}, "
+        + (masked(_ident(column.name)) if column.personal else _ident(column.name))
         for column in schema.columns
     )
-    rules: list[tuple[pl.Expr, pl.Expr]] = []
-    for column in schema.columns:
-        rules.extend(value_rules(column, f"__typed_{column.name}"))
-    rules.extend(row_rule_check(rule) for rule in schema.row_rules)
-    reasons = [
-        pl.when(broken.fill_null(False)).then(reason).otherwise(None) for broken, reason in rules
-    ]
-    checked = typed.with_columns(
-        pl.concat_str(reasons, separator="; ", ignore_nulls=True).replace("", None).alias(REASON)
+    return f"cast(json_object({fields}) as varchar)"
+
+
+def check_staged_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
+    """Parse and check the staged rows into the temporary table `landed_checked`: the text
+    columns, the typed ones (`__typed_<name>`), and `_reason` (NULL for a good row)."""
+    typed_columns = ", ".join(
+        f"{typed_value(column)} as {typed(column.name)}" for column in schema.columns
     )
-    rejected = checked.filter(pl.col(REASON).is_not_null()).select(
-        pl.col(ROW_NUMBER),
-        pl.col(REASON),
-        raw_record_json(landed_columns, schema).alias(RAW_RECORD),
+    checks = [check for column in schema.columns for check in value_checks(column)]
+    checks += [row_rule_check(rule) for rule in schema.row_rules]
+    reasons = ", ".join(f"case when {broken} then {reason} end" for broken, reason in checks)
+    con.execute(
+        f"""
+        create or replace temp table {CHECKED} as
+        with parsed as (select *, {typed_columns} from {STAGED})
+        select *, nullif(concat_ws('; ', {reasons}), '') as {REASON} from parsed
+        """
     )
-    good = checked.filter(pl.col(REASON).is_null()).select(
-        [pl.col(f"__typed_{name}").alias(name) for name in schema.column_names]
-        + [pl.col(ROW_NUMBER)]
-    )
-    return good, rejected
+
+
+# -- one file, outside the pipeline (tests, the generator's checks) -------------------------
 
 
 def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) -> ParsedBatch:
-    """Bytes of one landed file to a `ParsedBatch`; raises `BadFileError` for unusable files."""
-    text, encoding = decode_text(data)
-    if schema.file_format == "json":
-        frame = read_wechat_json(text, schema)
-    else:
-        frame = read_csv_text(text)
-        missing = missing_columns(frame, schema)
-        if missing:
-            raise BadFileError(f"required column(s) missing: {', '.join(missing)}")
-        frame = frame.select(schema.column_names)
-    frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
-        pl.col(ROW_NUMBER).cast(pl.Int64)
-    )
-    good, rejected = validate_rows(frame, schema, business_timezone)
+    """The rows of one file, parsed and checked as the loader does, in a DuckDB of its own."""
+    with duckdb.connect(":memory:") as con, tempfile.TemporaryDirectory() as folder:
+        con.execute(f"set TimeZone = {_literal(business_timezone)}")
+        path = Path(folder) / f"landed.{schema.file_format}"
+        path.write_bytes(data)
+        encoding = stage_file(con, data, path, schema)
+        check_staged_rows(con, schema)
+        good = con.sql(
+            f"select {', '.join(f'{typed(n)} as {_ident(n)}' for n in schema.column_names)}, "
+            f"{ROW_NUMBER} from {CHECKED} where {REASON} is null order by {ROW_NUMBER}"
+        ).to_arrow_table()
+        rejected = con.sql(
+            f"select {ROW_NUMBER}, {REASON}, {raw_record(schema)} as {RAW_RECORD} "
+            f"from {CHECKED} where {REASON} is not null order by {ROW_NUMBER}"
+        ).to_arrow_table()
+        landed = int(con.execute(f"select count(*) from {STAGED}").fetchall()[0][0])
     return ParsedBatch(
-        good=good, rejected=rejected, landed=frame, rows_landed=frame.height, encoding=encoding
+        good=_frame(good), rejected=_frame(rejected), rows_landed=landed, encoding=encoding
     )
+
+
+def _frame(table: object) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def parse_timestamps(texts: list[str], business_timezone: str) -> list[object]:
+    """The UTC instants of ISO 8601 texts (None where one does not parse), as the loader parses
+    them: an offset honoured, none meaning local time in the business time zone."""
+    column = Column("t", "timestamp", "")
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"set TimeZone = {_literal(business_timezone)}")
+        con.register("texts", pa.table({"t": pa.array(texts, pa.string())}))
+        rows = con.execute(f"select {typed_value(column)} from texts").fetchall()
+    return [row[0] for row in rows]

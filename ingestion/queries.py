@@ -27,3 +27,8 @@ def fetch_value(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = N
     """The first column of the only row of a query (None when it has no row)."""
     row = fetch_row(con, sql, parameters)
     return None if row is None else row[0]
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for the few statements that take no parameters (SET)."""
+    return "'" + text.replace("'", "''") + "'"
