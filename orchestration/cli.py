@@ -43,6 +43,8 @@ def _print_outcome(outcome: RefreshOutcome) -> None:
         print("Refresh FAILED; the serving file was not replaced.", file=sys.stderr)
         for line in outcome.failure_lines:
             print(f"  {line}", file=sys.stderr)
+    if outcome.stage_seconds:
+        print(outcome.timing_line())
     if outcome.log_path:
         print(f"Run log (Dagster and dbt output): {outcome.log_path}")
 

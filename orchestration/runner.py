@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,10 +33,12 @@ from orchestration.run_report import (
     failure_lines,
     fetch_summary_lines,
     load_summary_lines,
+    stage_seconds,
     warning_lines,
 )
 from orchestration.settings import SiyuSettings
 from orchestration.transform.assets import DBT_ASSETS_NAME
+from orchestration.transform.project import build_target_path
 
 DAGSTER_YAML = """# Written by siyu. Runs writing the working DuckDB (tag siyu/working_database) are
 # queued one at a time: DuckDB allows one writer per file.
@@ -106,6 +110,33 @@ def persistent_instance(settings: SiyuSettings) -> DagsterInstance:
     return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 
+def step_durations(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+    """Seconds from each step's start to its end, from the run's event log."""
+    started: dict[str, float] = {}
+    durations: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            begin = started.get(event.step_key, entry.timestamp)
+            durations[event.step_key] = entry.timestamp - begin
+    return durations
+
+
+def dbt_run_results(settings: SiyuSettings, since: float) -> dict[str, Any] | None:
+    """dbt's run_results.json of a build that ran after `since`, if any."""
+    path = build_target_path(settings.work_db_path) / "run_results.json"
+    try:
+        if path.stat().st_mtime < since:
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def refresh_run_config(force_reload: bool = False, full_refresh: bool = False) -> dict[str, Any]:
     """Run config of the refresh job (the partitions say which days)."""
     ops: dict[str, Any] = {
@@ -146,6 +177,8 @@ def run_refresh(
         if first == last
         else {"tags": partition_key_range_tags(first, last)}
     )
+    run_instance = instance or persistent_instance(settings)
+    started = time.time()
     try:
         with writer_lock(settings.work_db_path):
             # Dagster's and dbt's output (with every trace) goes to the log file; the terminal
@@ -157,14 +190,27 @@ def run_refresh(
             ):
                 result = job.execute_in_process(
                     run_config=refresh_run_config(force_reload, full_refresh),
-                    instance=instance or persistent_instance(settings),
+                    instance=run_instance,
                     raise_on_error=False,
                     **partition,
                 )
     except WriterBusyError as error:
         return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
     outcome = RefreshOutcome(
-        success=result.success, warehouse_path=settings.warehouse_path, log_path=str(log_path)
+        success=result.success,
+        warehouse_path=settings.warehouse_path,
+        log_path=str(log_path),
+        stage_seconds=stage_seconds(
+            step_durations(run_instance, result.run_id),
+            result,
+            dbt_run_results(settings, since=started),
+        )
+        | {"total": round(time.time() - started, 2)},
+    )
+    outcome.stage_seconds["other"] = round(
+        outcome.stage_seconds["total"]
+        - sum(outcome.stage_seconds.get(s, 0) for s in ("fetch", "land", "dbt", "publish")),
+        2,
     )
     window = first.isoformat() if first == last else f"{first} .. {last}"
     skipped = (

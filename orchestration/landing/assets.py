@@ -5,6 +5,7 @@ Every load also writes the working database's bookkeeping (`raw.landed_files`, t
 the loads upstream of them and the dbt models that read them downstream.
 """
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -137,6 +138,7 @@ def build_raw_asset(
     ) -> MaterializeResult:
         start, end = schema.days_to_load(*load_window(context))
         limits = siyu.gate_limits()
+        began = time.perf_counter()
         with siyu.connect_work_db() as con:
             report = load_source(
                 con,
@@ -148,7 +150,9 @@ def build_raw_asset(
                 end=end,
                 force=config.force_reload,
             )
+            loaded = time.perf_counter()
             gate = run_source_gate(con, schema, report.loaded_files, start, end, limits)
+            gated = time.perf_counter()
             pending = int(fetch_value(con, "select count(*) from raw.pending_changes") or 0)
         context.log_event(
             AssetObservation(
@@ -167,7 +171,11 @@ def build_raw_asset(
         for message in gate.warning_messages:
             context.log.warning(f"data-quality warning: {message}")
         return MaterializeResult(
-            metadata=load_report_metadata(report),
+            metadata=load_report_metadata(report)
+            | {
+                "load_seconds": round(loaded - began, 3),
+                "gate_seconds": round(gated - loaded, 3),
+            },
             check_results=gate_check_results(gate, limits.volume_blocking),
         )
 

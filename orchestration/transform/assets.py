@@ -26,8 +26,12 @@ from ingestion.working_database import (
 )
 from orchestration.partitions import run_window
 from orchestration.settings import SiyuSettings
-from orchestration.transform.cli_args import DbtVars, dbt_build_args, dbt_target_path
-from orchestration.transform.project import project_fingerprint, siyu_dbt_project
+from orchestration.transform.cli_args import DbtVars, dbt_build_args
+from orchestration.transform.project import (
+    build_target_path,
+    project_fingerprint,
+    siyu_dbt_project,
+)
 
 DBT_ASSETS_NAME = "siyu_dbt_models"
 
@@ -86,7 +90,7 @@ def build_dbt_assets() -> AssetsDefinition:
         yield from dbt.cli(
             dbt_build_args(dbt_vars, full_refresh),
             context=context,
-            target_path=dbt_target_path(siyu_dbt_project.target_path, siyu.work_db_path),
+            target_path=build_target_path(siyu.work_db_path),
         ).stream()
         # stream() raises when any model or blocking test failed: the change log is kept then,
         # and the next build recomputes what it names (delete+insert makes that idempotent)

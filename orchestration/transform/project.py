@@ -11,6 +11,7 @@ from typing import Any
 from dagster_dbt import DbtCliResource, DbtProject
 
 from ingestion.content_hash import tree_digest
+from orchestration.transform.cli_args import dbt_target_path
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -22,6 +23,11 @@ def dbt_executable() -> str:
 
 
 siyu_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+
+def build_target_path(work_db_path: str) -> Path:
+    """The dbt target folder of the builds of one working database (absolute)."""
+    return dbt_target_path(DBT_PROJECT_DIR / siyu_dbt_project.target_path, work_db_path)
 
 
 class SiyuDbtCliResource(DbtCliResource):
