@@ -28,17 +28,19 @@ from ingestion.duplicates import (
     occurrence_window,
 )
 from ingestion.parsing import (
-    CHECKED,
     REASON,
     ROW_NUMBER,
+    STAGED,
+    STAGED_FILES,
     BadFileError,
-    check_staged_rows,
+    FileToStage,
+    checked_rows_sql,
     file_date_from_name,
     raw_record,
-    stage_file,
+    stage_files,
     typed,
 )
-from ingestion.queries import fetch_row, fetch_value, sql_literal
+from ingestion.queries import fetch_value, sql_literal
 from ingestion.schemas import SOURCES, SourceSchema
 from ingestion.working_database import ensure_working_schema, note_changed_rows
 
@@ -195,31 +197,44 @@ def _record_manifest(
     )
 
 
-def _stage_and_check_file(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile, first: bool
-) -> tuple[str | None, _FileOutcome]:
-    """Stage and check one file, then add its checked rows (with their lineage) to the
-    temporary table `checked_rows`. Runs before the load's transaction: a file DuckDB cannot
-    read is rejected without aborting the load. Returns the encoding and the outcome."""
-    try:
+def _stage_and_check_files(
+    con: duckdb.DuckDBPyConnection, schema: SourceSchema, to_load: list[_FileToLoad]
+) -> dict[str, tuple[str | None, _FileOutcome]]:
+    """Stage and check the files into the temporary table `checked_rows` (their rows with
+    lineage). Runs before the load's transaction: a file DuckDB cannot read is rejected
+    without aborting the load. Returns each file's encoding and outcome."""
+    result: dict[str, tuple[str | None, _FileOutcome]] = {}
+    to_stage: list[FileToStage] = []
+    for f in to_load:
+        landed = f.landed
         if landed.source.dated and landed.file_date is None:
-            file_date_from_name(landed.path.stem)  # raises with the reason
-        encoding = stage_file(con, landed.path.read_bytes(), landed.path, landed.source)
-    except BadFileError as error:
-        return None, _FileOutcome("rejected", reason=str(error))
-    check_staged_rows(con, landed.source)
-    counts = fetch_row(
-        con, f"select count(*), count(*) filter (where {REASON} is null) from {CHECKED}"
-    )
-    assert counts is not None
-    landed_rows, good_rows = int(counts[0]), int(counts[1])
-    rows = f"select $file as _file, cast($file_date as date) as _file_date, * from {CHECKED}"
-    lineage = {"file": landed.relative_path, "file_date": landed.file_date}
-    if first:
-        con.execute(f"create or replace temp table {CHECKED_ROWS} as {rows}", lineage)
-    else:
-        con.execute(f"insert into {CHECKED_ROWS} {rows}", lineage)
-    return encoding, _FileOutcome("loaded", landed_rows, good_rows, landed_rows - good_rows)
+            try:
+                file_date_from_name(landed.path.stem)
+            except BadFileError as error:
+                result[landed.relative_path] = (None, _FileOutcome("rejected", reason=str(error)))
+                continue
+        to_stage.append(FileToStage(landed.relative_path, landed.path, landed.file_date))
+    for file, encoding in stage_files(con, to_stage, schema).items():
+        if isinstance(encoding, BadFileError):
+            result[file] = (None, _FileOutcome("rejected", reason=str(encoding)))
+        else:
+            result[file] = (encoding, _FileOutcome("loaded"))
+    con.execute(f"create or replace temp table {CHECKED_ROWS} as {checked_rows_sql(schema)}")
+    con.execute(f"drop table {STAGED}")
+    con.execute(f"drop table {STAGED_FILES}")
+    return result
+
+
+def _count_checked_rows(con: duckdb.DuckDBPyConnection, outcomes: dict[str, _FileOutcome]) -> None:
+    """The rows each staged file landed and how many of them are good, in one scan."""
+    counts = con.execute(
+        f"select _file, count(*), count(*) filter (where {REASON} is null) "
+        f"from {CHECKED_ROWS} group by _file"
+    ).fetchall()
+    for file, landed_rows, good_rows in counts:
+        outcome = outcomes[str(file)]
+        outcome.rows_landed, outcome.rows_loaded = int(landed_rows), int(good_rows)
+        outcome.rows_rejected = int(landed_rows) - int(good_rows)
 
 
 def _insert_checked_rows(
@@ -252,6 +267,7 @@ def _insert_checked_rows(
         {"source": schema.name},
     )
     if schema.unique_key:
+        typed_keys = ", ".join(typed(name) for name in schema.unique_key)
         con.execute(
             f"""
             insert into {WITHIN_FILE_CONFLICTS}
@@ -260,6 +276,13 @@ def _insert_checked_rows(
                 select *, {differs_from_first_in_file(schema, lambda c: typed(c.name))}
                     as is_conflicting
                 from {CHECKED_ROWS}
+                semi join (
+                    select _file, {typed_keys}
+                    from {CHECKED_ROWS}
+                    where {REASON} is null
+                    group by _file, {typed_keys}
+                    having count(*) > 1
+                ) as repeated using (_file, {typed_keys})
                 where {REASON} is null
             )
             where is_conflicting
@@ -313,10 +336,18 @@ def _settle_duplicates(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> 
                 first_value(r._file) {occurrence_window(schema)} as winner_file
             from {table} as r
             semi join (
-                select distinct {keys}
-                from {table} as changed
-                where {_in_this_run()}
-            ) as touched using ({keys})
+                -- only keys that occur more than once can conflict: the window below then
+                -- runs over a few rows, not over every row the run touched
+                select {keys}
+                from {table}
+                semi join (
+                    select distinct {keys}
+                    from {table} as changed
+                    where {_in_this_run()}
+                ) as touched using ({keys})
+                group by {keys}
+                having count(*) > 1
+            ) as repeated using ({keys})
             {these_files_only}
         )
         where is_conflicting
@@ -452,11 +483,9 @@ def load_source(
     report.files_seen = len(files)
     to_load = _files_to_load(con, files, business_timezone, pii_salt, force, report)
     with _business_time_zone(con, business_timezone):
-        checked: dict[str, tuple[_FileToLoad, str | None, _FileOutcome]] = {}
-        for f in to_load:
-            first = not any(outcome.status == "loaded" for _, _, outcome in checked.values())
-            checked[f.landed.relative_path] = (f, *_stage_and_check_file(con, f.landed, first))
-        any_rows = any(outcome.status == "loaded" for _, _, outcome in checked.values())
+        staged = _stage_and_check_files(con, schema, to_load)
+        checked = {f.landed.relative_path: (f, *staged[f.landed.relative_path]) for f in to_load}
+        _count_checked_rows(con, {file: outcome for file, (_, _, outcome) in checked.items()})
         con.execute("begin transaction")
         try:
             report.files_removed = remove_vanished_files(con, schema, files, start, end)
@@ -470,8 +499,7 @@ def load_source(
             )
             for f, encoding, outcome in checked.values():
                 _record_outcome(con, f, encoding, outcome)
-            if any_rows:
-                _insert_checked_rows(con, schema, pii_salt)
+            _insert_checked_rows(con, schema, pii_salt)
             note_changed_rows(con, schema, _in_this_run(), [])
             losers = _settle_duplicates(con, schema)
             con.execute(f"drop table {FILES_THIS_RUN}")

@@ -14,8 +14,8 @@ at all raises `BadFileError`. Duplicates of a unique key are settled after the r
 
 from __future__ import annotations
 
+import csv
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -39,8 +39,9 @@ from ingestion.schemas import (
 ROW_NUMBER = "_row_number"
 REASON = "_reason"
 RAW_RECORD = "_raw_record"
-STAGED = "landed_text"  # the temporary table of a staged file's text
-CHECKED = "landed_checked"  # ... and of its typed, checked rows
+STAGED = "landed_text"  # the temporary table of the staged files' text
+STAGED_FILES = "staged_files"  # ... of the files staged (the path read, lineage)
+CHECKED = "landed_checked"  # ... and of their typed, checked rows (`parse_file_bytes`)
 
 _TIMESTAMP_PATTERN = (
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
@@ -176,75 +177,151 @@ _CSV_OPTIONS = (
     "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
     "strict_mode = true, null_padding = false"
 )
+PATH = "_path"  # the column of `landed_text` naming the file a row was read from
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, schema: SourceSchema) -> None:
-    source = f"read_csv({_literal(str(path))}, {_CSV_OPTIONS})"
+@dataclass(frozen=True)
+class FileToStage:
+    file: str  # the file's name in lineage (relative to the landing folder)
+    path: Path
+    file_date: date | None
+
+
+@dataclass(frozen=True)
+class _ReadableCsv:
+    file: FileToStage
+    path: Path  # what DuckDB reads: the file, or a UTF-8 copy of a GB18030 file
+    header_as_named: bool  # the schema's columns are named exactly so in the header
+
+
+def _csv_header(text: str) -> list[str]:
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    return next(csv.reader([first_line]), [])
+
+
+def _readable_csv(staged: FileToStage, schema: SourceSchema, folder: Path) -> _ReadableCsv:
+    """A CSV file as DuckDB will read it, after the checks of the whole file that need no
+    parsing: not empty, an encoding Siyu reads, a header with the schema's columns."""
+    data = staged.path.read_bytes()
+    if len(data) == 0:
+        raise BadFileError("the file is empty (0 bytes)")
     try:
-        header = [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
-    except duckdb.Error as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise BadFileError(f"not a valid CSV file: {first_line}") from None
-    by_name = {name.strip().lstrip("\ufeff"): name for name in header}
-    missing = [name for name in schema.column_names if name not in by_name]
+        text, path = data.decode("utf-8-sig"), staged.path  # DuckDB reads UTF-8 as it is
+    except UnicodeDecodeError:
+        text, _ = decode_text(data)  # GB18030, or a BadFileError
+        path = folder / f"{len(list(folder.iterdir()))}.csv"
+        path.write_text(text, encoding="utf-8")
+    if not text.strip():
+        raise BadFileError("the file has no header row")
+    header = _csv_header(text)
+    stripped = {name.strip() for name in header}
+    missing = [name for name in schema.column_names if name not in stripped]
     if missing:
         raise BadFileError(f"required column(s) missing: {', '.join(missing)}")
+    return _ReadableCsv(staged, path, set(schema.column_names) <= set(header))
+
+
+def _read_csv_sql(paths: list[Path], schema: SourceSchema, by_name: dict[str, str]) -> str:
+    """SQL: the rows of CSV files as text (trimmed, empty as NULL) with the path of each."""
+    files = "[" + ", ".join(_literal(str(path)) for path in paths) + "]"
     columns = ", ".join(
         f"nullif(trim({_ident(by_name[name])}), '') as {_ident(name)}"
         for name in schema.column_names
     )
-    try:
-        # rowid follows the file's order (insertion order is preserved); inside an open
-        # transaction the rowids of a new table start at a large offset, hence the min
-        con.execute(f"create or replace temp table landed_csv as select * from {source}")
-        con.execute(
-            f"create or replace temp table {STAGED} as "
-            f"select rowid - (select min(rowid) from landed_csv) + 1 as {ROW_NUMBER}, "
-            f"{columns} from landed_csv"
-        )
-    except duckdb.Error as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise BadFileError(f"not a valid CSV file: {first_line}") from None
-    finally:
-        con.execute("drop table if exists landed_csv")
+    return (
+        f"select {PATH}, {columns} from read_csv({files}, {_CSV_OPTIONS}, "
+        f"filename = {_literal(PATH)}, union_by_name = true)"
+    )
 
 
-def stage_file(
-    con: duckdb.DuckDBPyConnection, data: bytes, path: Path, schema: SourceSchema
-) -> str:
-    """Stage the file's rows as text in the temporary table `landed_text` (`_row_number` and
-    the schema's columns). Returns the encoding; raises BadFileError for an unusable file."""
-    if schema.file_format == "json":
-        text, encoding = decode_text(data)
-        con.register("wechat_rows", wechat_rows(text, schema))
+def _insert_csv_rows(
+    con: duckdb.DuckDBPyConnection, readable: list[_ReadableCsv], schema: SourceSchema
+) -> dict[str, BadFileError]:
+    """Read the CSV files into `landed_text`: in one multi-threaded scan when they all read
+    cleanly, else file by file, to reject the files DuckDB cannot read."""
+    exact = [r for r in readable if r.header_as_named]
+    one_by_one = [r for r in readable if not r.header_as_named]
+    names = {name: name for name in schema.column_names}
+    if exact:
         try:
-            con.execute(f"create or replace temp table {STAGED} as select * from wechat_rows")
-        finally:
-            con.unregister("wechat_rows")
-        return encoding
-    if len(data) == 0:
-        raise BadFileError("the file is empty (0 bytes)")
+            con.execute(
+                f"insert into {STAGED} by name "
+                f"{_read_csv_sql([r.path for r in exact], schema, names)}"
+            )
+        except duckdb.Error:
+            con.execute(f"delete from {STAGED}")
+            one_by_one = readable
+    rejected: dict[str, BadFileError] = {}
+    for r in one_by_one:
+        try:
+            described = con.execute(
+                f"describe select * from read_csv({_literal(str(r.path))}, {_CSV_OPTIONS})"
+            ).fetchall()
+            by_name = {str(row[0]).strip().lstrip("\ufeff"): str(row[0]) for row in described}
+            con.execute(f"insert into {STAGED} by name {_read_csv_sql([r.path], schema, by_name)}")
+        except (duckdb.Error, KeyError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            rejected[r.file.file] = BadFileError(f"not a valid CSV file: {first_line}")
+    return rejected
+
+
+def _insert_json_rows(
+    con: duckdb.DuckDBPyConnection, staged: FileToStage, schema: SourceSchema
+) -> str:
+    text, encoding = decode_text(staged.path.read_bytes())
+    con.register("wechat_rows", wechat_rows(text, schema))
     try:
-        data.decode("utf-8")  # DuckDB's reader takes UTF-8 (a BOM included) as it is
-        encoding = "utf-8"
-    except UnicodeDecodeError:
-        encoding = ""
-    if encoding:
-        if not data.decode("utf-8-sig").strip():
-            raise BadFileError("the file has no header row")
-        _stage_csv(con, path, schema)
-        return encoding
-    text, encoding = decode_text(data)  # GB18030, or a BadFileError
-    if not text.strip():
-        raise BadFileError("the file has no header row")
-    handle, copy = tempfile.mkstemp(suffix=".csv")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as utf8:
-            utf8.write(text)
-        _stage_csv(con, Path(copy), schema)
+        con.execute(
+            f"insert into {STAGED} by name select $path as {PATH}, * from wechat_rows",
+            {"path": str(staged.path)},
+        )
     finally:
-        os.unlink(copy)
+        con.unregister("wechat_rows")
     return encoding
+
+
+def stage_files(
+    con: duckdb.DuckDBPyConnection, files: list[FileToStage], schema: SourceSchema
+) -> dict[str, str | BadFileError]:
+    """Stage the rows of the source's files as text in the temporary table `landed_text`
+    (`_path`, the schema's columns, and `_row_number` for a WeChat body; a CSV row's number
+    comes from its rowid, which follows the file's order) and the files in `staged_files`.
+    Returns for each file its encoding, or the BadFileError that rejects it."""
+    text_columns = ", ".join(f"{_ident(name)} varchar" for name in schema.column_names)
+    con.execute(
+        f"create or replace temp table {STAGED} "
+        f"({PATH} varchar, {ROW_NUMBER} bigint, {text_columns})"
+    )
+    con.execute(
+        f"create or replace temp table {STAGED_FILES} "
+        f"({PATH} varchar, _file varchar, _file_date date)"
+    )
+    outcome: dict[str, str | BadFileError] = {}
+    readable: list[_ReadableCsv] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for staged in files:
+            try:
+                if schema.file_format == "json":
+                    outcome[staged.file] = _insert_json_rows(con, staged, schema)
+                    continue
+                readable.append(_readable_csv(staged, schema, Path(folder)))
+            except BadFileError as error:
+                outcome[staged.file] = error
+        outcome.update(_insert_csv_rows(con, readable, schema))
+        encodings = {
+            r.file.file: ("utf-8" if r.path == r.file.path else "gb18030") for r in readable
+        }
+        for file, encoding in encodings.items():
+            outcome.setdefault(file, encoding)
+        read_as = {r.file.file: r.path for r in readable}
+        staged_files = [
+            [str(read_as.get(f.file, f.path)), f.file, f.file_date]
+            for f in files
+            if isinstance(outcome[f.file], str)
+        ]
+        if staged_files:
+            con.executemany(f"insert into {STAGED_FILES} values (?, ?, ?)", staged_files)
+    return outcome
 
 
 # -- the rules, as SQL over the staged text -------------------------------------------------
@@ -336,22 +413,38 @@ def raw_record(schema: SourceSchema) -> str:
     return f"cast(json_object({fields}) as varchar)"
 
 
-def check_staged_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
-    """Parse and check the staged rows into the temporary table `landed_checked`: the text
-    columns, the typed ones (`__typed_<name>`), and `_reason` (NULL for a good row)."""
+def checked_rows_sql(schema: SourceSchema) -> str:
+    """SQL: the staged rows parsed and checked — `_row_number`, the text columns, the typed
+    ones (`__typed_<name>`), and `_reason` (NULL for a good row)."""
     typed_columns = ", ".join(
         f"{typed_value(column)} as {typed(column.name)}" for column in schema.columns
     )
     checks = [check for column in schema.columns for check in value_checks(column)]
     checks += [row_rule_check(rule) for rule in schema.row_rules]
     reasons = ", ".join(f"case when {broken} then {reason} end" for broken, reason in checks)
-    con.execute(
-        f"""
-        create or replace temp table {CHECKED} as
-        with parsed as (select *, {typed_columns} from {STAGED})
+    text_columns = ", ".join(f"t.{_ident(name)}" for name in schema.column_names)
+    return f"""
+        with
+        first_rows as (select {PATH}, min(rowid) as first_rowid from {STAGED} group by {PATH}),
+        staged as (
+            select
+                f._file,
+                f._file_date,
+                -- a CSV row has no number of its own: its rowid follows the file's order
+                coalesce(t.{ROW_NUMBER}, t.rowid - r.first_rowid + 1) as {ROW_NUMBER},
+                {text_columns}
+            from {STAGED} as t
+            inner join {STAGED_FILES} as f on t.{PATH} = f.{PATH}
+            inner join first_rows as r on t.{PATH} = r.{PATH}
+        ),
+        parsed as (select *, {typed_columns} from staged)
         select *, nullif(concat_ws('; ', {reasons}), '') as {REASON} from parsed
         """
-    )
+
+
+def check_staged_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
+    """Parse and check the staged rows into the temporary table `landed_checked`."""
+    con.execute(f"create or replace temp table {CHECKED} as {checked_rows_sql(schema)}")
 
 
 # -- one file, outside the pipeline (tests, the generator's checks) -------------------------
@@ -363,7 +456,9 @@ def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) 
         con.execute(f"set TimeZone = {_literal(business_timezone)}")
         path = Path(folder) / f"landed.{schema.file_format}"
         path.write_bytes(data)
-        encoding = stage_file(con, data, path, schema)
+        encoding = stage_files(con, [FileToStage("landed", path, None)], schema)["landed"]
+        if isinstance(encoding, BadFileError):
+            raise encoding
         check_staged_rows(con, schema)
         good = con.sql(
             f"select {', '.join(f'{typed(n)} as {_ident(n)}' for n in schema.column_names)}, "
