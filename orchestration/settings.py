@@ -8,6 +8,7 @@ at import time, and nothing writes into it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +30,10 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_STORAGE_VERSION = "v1.1.0"
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 DEFAULT_MAX_VOLUME_DROP = 0.5
+# DuckDB's memory for the pipeline's connections (the loader's, and dbt's): beyond it, DuckDB
+# spills to a temporary folder beside the working database, so a refresh's memory does not
+# grow with the history it loads. A process then holds this and Python's own (~0.5 GiB).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 
 ENV_LANDING_DIR = "SIYU_LANDING_DIR"
 ENV_WAREHOUSE_PATH = "SIYU_WAREHOUSE_PATH"
@@ -40,6 +45,7 @@ ENV_STORAGE_VERSION = "SIYU_STORAGE_VERSION"
 ENV_MAX_QUARANTINE_SHARE = "SIYU_MAX_QUARANTINE_SHARE"
 ENV_MAX_VOLUME_DROP = "SIYU_MAX_VOLUME_DROP"
 ENV_VOLUME_BLOCKING = "SIYU_VOLUME_BLOCKING"
+ENV_DUCKDB_MEMORY_LIMIT = "SIYU_DUCKDB_MEMORY_LIMIT"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_SECRETS_DIR = "SIYU_SECRETS_DIR"
 ENV_WECHAT_API_BASE = "SIYU_WECHAT_API_BASE"
@@ -75,6 +81,7 @@ class SiyuSettings(ConfigurableResource):
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
     max_volume_drop: float = DEFAULT_MAX_VOLUME_DROP
     volume_blocking: bool = False
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     def gate_limits(self) -> GateLimits:
         return GateLimits(
@@ -101,7 +108,11 @@ class SiyuSettings(ConfigurableResource):
     def connect_work_db(self) -> duckdb.DuckDBPyConnection:
         """A read-write connection to the working database (only the pipeline opens it)."""
         Path(self.work_db_path).parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(self.work_db_path)
+        return duckdb.connect(self.work_db_path, config=self.duckdb_config())
+
+    def duckdb_config(self) -> dict[str, str | bool | int | float | list[str]]:
+        """DuckDB settings of every connection the pipeline opens."""
+        return {"memory_limit": self.duckdb_memory_limit}
 
 
 def default_work_db_path(warehouse_path: str) -> str:
@@ -138,6 +149,21 @@ def _fraction(environment: Mapping[str, str], name: str, default: float) -> floa
     if not 0.0 <= value <= 1.0:
         raise SettingsError(f"{name} must be a fraction between 0 and 1 (e.g. 0.05), not {text!r}")
     return value
+
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def _memory_limit(environment: Mapping[str, str]) -> str:
+    text = environment.get(ENV_DUCKDB_MEMORY_LIMIT, "").strip()
+    if not text:
+        return DEFAULT_DUCKDB_MEMORY_LIMIT
+    if not _MEMORY.match(text):
+        raise SettingsError(
+            f"{ENV_DUCKDB_MEMORY_LIMIT} must be an amount of memory such as 2GB or 512MiB, "
+            f"not {text!r}"
+        )
+    return text
 
 
 def _flag(environment: Mapping[str, str], name: str) -> bool:
@@ -183,4 +209,5 @@ def resolve_settings(
         ),
         max_volume_drop=_fraction(environment, ENV_MAX_VOLUME_DROP, DEFAULT_MAX_VOLUME_DROP),
         volume_blocking=_flag(environment, ENV_VOLUME_BLOCKING),
+        duckdb_memory_limit=_memory_limit(environment),
     )

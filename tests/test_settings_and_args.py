@@ -18,6 +18,7 @@ from ingestion.working_database import (
 )
 from orchestration.runner import refresh_run_config, refresh_window
 from orchestration.settings import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_TIMEZONE,
     SettingsError,
     default_work_db_path,
@@ -46,6 +47,8 @@ def test_settings_precedence_option_then_environment_then_default(tmp_path: Path
         {"SIYU_MAX_QUARANTINE_SHARE": "0.2", "SIYU_VOLUME_BLOCKING": "yes", "SIYU_PII_SALT": "s"}
     )
     assert typed.max_quarantine_share == 0.2 and typed.volume_blocking is True
+    assert settings.duckdb_memory_limit == "2GB"
+    assert resolve_settings({"SIYU_DUCKDB_MEMORY_LIMIT": "3 GiB"}).duckdb_memory_limit == "3 GiB"
     # the salt is read by Dagster when a run starts, so the UI shows the variable, not the salt
     assert isinstance(typed.pii_salt, EnvVar) and typed.pii_salt.env_var_name == "SIYU_PII_SALT"
 
@@ -57,6 +60,7 @@ def test_settings_precedence_option_then_environment_then_default(tmp_path: Path
         ({"SIYU_MAX_QUARANTINE_SHARE": "five"}, "SIYU_MAX_QUARANTINE_SHARE must be a fraction"),
         ({"SIYU_MAX_VOLUME_DROP": "1.5"}, "SIYU_MAX_VOLUME_DROP must be a fraction"),
         ({"SIYU_VOLUME_BLOCKING": "maybe"}, "SIYU_VOLUME_BLOCKING must be true or false"),
+        ({"SIYU_DUCKDB_MEMORY_LIMIT": "lots"}, "SIYU_DUCKDB_MEMORY_LIMIT must be an amount"),
     ],
 )
 def test_unusable_settings_are_named(environment: dict[str, str], message: str) -> None:
@@ -70,13 +74,14 @@ def test_default_work_db_path() -> None:
 
 
 def test_dbt_build_args() -> None:
-    args = dbt_build_args(DbtVars(work_db_path="/tmp/w.duckdb", business_timezone="Asia/Shanghai"))
+    args = dbt_build_args(DbtVars("/tmp/w.duckdb", "Asia/Shanghai", DEFAULT_DUCKDB_MEMORY_LIMIT))
     assert args[:3] == ["build", "--indirect-selection", "cautious"]
     assert json.loads(args[args.index("--vars") + 1]) == {
         "business_timezone": "Asia/Shanghai",
+        "memory_limit": "2GB",
         "work_db_path": "/tmp/w.duckdb",
     }
-    assert "--full-refresh" in dbt_build_args(DbtVars("/w", "UTC"), full_refresh=True)
+    assert "--full-refresh" in dbt_build_args(DbtVars("/w", "UTC", "1GB"), full_refresh=True)
 
 
 def test_one_dbt_target_folder_per_working_database(tmp_path: Path) -> None:
@@ -148,3 +153,9 @@ def test_the_dbt_projects_own_time_zone_default_is_the_settings_default() -> Non
 
     project = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
     assert yaml.safe_load(project.read_text())["vars"]["business_timezone"] == DEFAULT_TIMEZONE
+
+
+def test_the_dbt_profiles_memory_limit_default_is_the_settings_default() -> None:
+    profiles = Path(__file__).resolve().parent.parent / "dbt_project" / "profiles.yml"
+    text = profiles.read_text(encoding="utf-8")
+    assert f"var('memory_limit', '{DEFAULT_DUCKDB_MEMORY_LIMIT}')" in text

@@ -33,7 +33,12 @@ MART_NAMES = (
     ),
 )
 def serving_warehouse(context: AssetExecutionContext, siyu: SiyuSettings) -> MaterializeResult:
-    report = publish_serving_file(siyu.work_db_path, siyu.warehouse_path, siyu.storage_version)
+    report = publish_serving_file(
+        siyu.work_db_path,
+        siyu.warehouse_path,
+        siyu.storage_version,
+        duckdb_config=siyu.duckdb_config(),
+    )
     context.log.info(f"published {report.path} (storage version {report.storage_version})")
     return MaterializeResult(
         metadata={

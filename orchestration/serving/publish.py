@@ -58,6 +58,7 @@ def publish_serving_file(
     serving_path: str | Path,
     storage_version: str,
     schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+    duckdb_config: dict[str, str | bool | int | float | list[str]] | None = None,
 ) -> PublishReport:
     """Copy `schemas` of the working database into a new file and swap it in for the serving
     file. Only marts and (masked) quarantine tables are published: no raw or staging data."""
@@ -67,7 +68,7 @@ def publish_serving_file(
     temporary = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
     copied: dict[str, int] = {}
     try:
-        con = duckdb.connect(":memory:")
+        con = duckdb.connect(":memory:", config=duckdb_config or {})
         try:
             con.execute("attach ? as work (read_only)", [str(work_db_path)])
             con.execute(

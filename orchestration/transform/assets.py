@@ -78,6 +78,7 @@ def build_dbt_assets() -> AssetsDefinition:
         dbt_vars = DbtVars(
             work_db_path=siyu.work_db_path,
             business_timezone=siyu.business_timezone,
+            memory_limit=siyu.duckdb_memory_limit,
         )
         fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
         with siyu.connect_work_db() as con:

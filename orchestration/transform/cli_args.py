@@ -13,11 +13,16 @@ from ingestion.content_hash import content_digest
 class DbtVars:
     work_db_path: str
     business_timezone: str
+    memory_limit: str  # DuckDB's, as the settings give it
 
     def as_dict(self) -> dict[str, str]:
         # the same every day: dbt's partial parsing is undone by any change of --vars, so the
         # run's partition window reaches the models through the change log, not as vars
-        return {"work_db_path": self.work_db_path, "business_timezone": self.business_timezone}
+        return {
+            "work_db_path": self.work_db_path,
+            "business_timezone": self.business_timezone,
+            "memory_limit": self.memory_limit,
+        }
 
 
 def dbt_vars_argument(dbt_vars: DbtVars) -> list[str]:
