@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +32,17 @@ from orchestration.settings import (
 DEMO_DAYS = 90
 DEMO_SCALE = 0.05
 DEMO_SEED = 7
+
+
+def _terminal_progress() -> Callable[[str], None]:
+    """Progress lines onto the terminal as it is now: the run's own output is redirected to
+    the run log while it runs."""
+    terminal = sys.stdout
+
+    def show(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    return show
 
 
 def _print_outcome(outcome: RefreshOutcome) -> None:
@@ -104,6 +115,7 @@ def command_refresh(args: argparse.Namespace) -> int:
         force_reload=args.force_reload,
         full_refresh=args.full_refresh,
         fetch_from_wechat=not args.no_fetch,
+        progress=_terminal_progress(),
     )
     _print_outcome(outcome)
     return 0 if outcome.success else 1
@@ -140,7 +152,9 @@ def command_demo(args: argparse.Namespace) -> int:
             f"{summary.start} .. {summary.end}, in {landing}"
         )
     print("Running the refresh (Dagster job siyu_refresh: land → dbt build → publish) ...")
-    outcome = run_refresh(settings, fetch_from_wechat=False)  # the demo stays offline
+    outcome = run_refresh(  # the demo stays offline
+        settings, fetch_from_wechat=False, progress=_terminal_progress()
+    )
     _print_outcome(outcome)
     if not outcome.success:
         return 1

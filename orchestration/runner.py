@@ -11,14 +11,16 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
 from dagster._core.instance.ref import InstanceRef
+from dagster._core.utils import make_new_run_id
 
 from connectors.wechat.config import NO_CREDENTIALS
 from ingestion.loading import discover_landing, landed_days
@@ -137,6 +139,80 @@ def dbt_run_results(settings: SiyuSettings, since: float) -> dict[str, Any] | No
         return None
 
 
+ProgressPrinter = Callable[[str], None]
+_STEP_EVENTS = {
+    DagsterEventType.STEP_START,
+    DagsterEventType.STEP_SUCCESS,
+    DagsterEventType.STEP_FAILURE,
+}
+
+
+class ProgressWatcher(threading.Thread):
+    """Prints how far a run has got, from its event log (the run's own output goes to the log
+    file): a line when a step that took a second or more ends, or fails, and one when a step
+    has been running for `announce_after` seconds — a long refresh or backfill is never silent
+    for long, a short one stays short."""
+
+    def __init__(
+        self,
+        instance: DagsterInstance,
+        run_id: str,
+        steps: int,
+        printer: ProgressPrinter,
+        announce_after: float = 5.0,
+    ) -> None:
+        super().__init__(name="siyu-progress", daemon=True)
+        self._instance, self._run_id, self._steps, self._printer = instance, run_id, steps, printer
+        self._announce_after = announce_after
+        self._done = threading.Event()
+        self._seen = 0
+        self._running: dict[str, float] = {}  # step key -> when it started (event time)
+        self._announced: set[str] = set()
+        self._finished = 0
+        self._began = time.time()
+
+    def run(self) -> None:
+        while not self._done.wait(1.0):
+            self._poll()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+        self._poll()
+
+    def _line(self, at: float, text: str) -> None:
+        self._printer(f"  [{at - self._began:6.1f} s] {text}")
+
+    def _poll(self) -> None:
+        try:
+            entries = self._instance.all_logs(self._run_id, of_type=_STEP_EVENTS)
+        except Exception:  # the run's storage is not there yet: nothing to show
+            return
+        for entry in entries[self._seen :]:
+            event = entry.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            step = event.step_key
+            if event.event_type == DagsterEventType.STEP_START:
+                self._running[step] = entry.timestamp
+                continue
+            self._finished += 1
+            took = entry.timestamp - self._running.pop(step, entry.timestamp)
+            failed = event.event_type == DagsterEventType.STEP_FAILURE
+            if failed or took >= 1.0 or self._finished == self._steps:
+                verdict = "FAILED" if failed else "done"
+                self._line(
+                    entry.timestamp,
+                    f"{step} {verdict} in {took:.1f} s ({self._finished} of {self._steps} steps)",
+                )
+        self._seen = len(entries)
+        now = time.time()
+        for step, since in self._running.items():
+            if step not in self._announced and now - since >= self._announce_after:
+                self._announced.add(step)
+                self._line(now, f"{step} running ({self._finished} of {self._steps} steps done)")
+
+
 def refresh_run_config(force_reload: bool = False, full_refresh: bool = False) -> dict[str, Any]:
     """Run config of the refresh job (the partitions say which days)."""
     ops: dict[str, Any] = {
@@ -156,11 +232,12 @@ def run_refresh(
     full_refresh: bool = False,
     fetch_from_wechat: bool = True,
     instance: DagsterInstance | None = None,
+    progress: ProgressPrinter | None = None,
 ) -> RefreshOutcome:
     """Run the refresh job in-process for the business days [start, end] (all landed days when
     unset): one partition, or one run over a partition range (single-run backfill). With
     `fetch_from_wechat` and credentials in the environment, the job fetches from WeChat first;
-    the days then default to yesterday's."""
+    the days then default to yesterday's. `progress` gets a line as each step starts and ends."""
     wechat = wechat_credentials_resource(os.environ) if fetch_from_wechat else None
     yesterday = last_complete_day(datetime.now(tz=UTC), settings.business_timezone)
     if wechat is not None and start is None and end is None:
@@ -178,6 +255,12 @@ def run_refresh(
         else {"tags": partition_key_range_tags(first, last)}
     )
     run_instance = instance or persistent_instance(settings)
+    run_id = make_new_run_id()
+    watcher = (
+        ProgressWatcher(run_instance, run_id, len(job.nodes_in_topological_order), progress)
+        if progress is not None
+        else None
+    )
     started = time.time()
     try:
         with writer_lock(settings.work_db_path):
@@ -188,12 +271,19 @@ def run_refresh(
                 contextlib.redirect_stdout(log),
                 contextlib.redirect_stderr(log),
             ):
-                result = job.execute_in_process(
-                    run_config=refresh_run_config(force_reload, full_refresh),
-                    instance=run_instance,
-                    raise_on_error=False,
-                    **partition,
-                )
+                if watcher is not None:
+                    watcher.start()
+                try:
+                    result = job.execute_in_process(
+                        run_config=refresh_run_config(force_reload, full_refresh),
+                        instance=run_instance,
+                        raise_on_error=False,
+                        run_id=run_id,
+                        **partition,
+                    )
+                finally:
+                    if watcher is not None:
+                        watcher.stop()
     except WriterBusyError as error:
         return RefreshOutcome(False, settings.warehouse_path, failure_lines=[str(error)])
     outcome = RefreshOutcome(

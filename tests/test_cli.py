@@ -55,6 +55,12 @@ def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
     assert "raw/mall_orders: 4 files (3 loaded, 1 unchanged)" in second.stdout
     # a range run materializes every day's partition: the report is printed once per source
     assert second.stdout.count("raw/mall_orders:") == 1
+    # progress while it runs: the last step's line, counted against the job's steps
+    last_step = re.search(
+        r"serving__siyu_warehouse done in [\d.]+ s \((\d+) of (\d+) steps\)", second.stdout
+    )
+    assert last_step is not None and last_step[1] == last_step[2], second.stdout
+    assert second.stdout.index("serving__siyu_warehouse done") < second.stdout.index("Refreshed")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         # 10-30 .. 11-30 (the article_detail fetch of 11-30 ends the calendar)
         assert con.execute("select count(*) from marts.order_conversion").fetchone()[0] == 32
