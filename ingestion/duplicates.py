@@ -9,8 +9,6 @@ marks, and the row suite checks that none is left.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ingestion.schemas import Column, SourceSchema
 
 
@@ -31,9 +29,9 @@ def occurrence_window(schema: SourceSchema) -> str:
     )
 
 
-def row_content(schema: SourceSchema, value: Callable[[Column], str] = _stored) -> str:
-    """A row's values, all columns of the source (by default as stored: personal data hashed)."""
-    fields = ", ".join(f"{column.raw_name} := {value(column)}" for column in schema.columns)
+def row_content(schema: SourceSchema) -> str:
+    """A row's values as stored (personal data hashed), all columns of the source."""
+    fields = ", ".join(f"{column.raw_name} := {_stored(column)}" for column in schema.columns)
     return f"struct_pack({fields})"
 
 
@@ -41,13 +39,3 @@ def differs_from_first_occurrence(schema: SourceSchema) -> str:
     """SQL over a raw table: true for a row whose key occurred earlier with other values."""
     content = row_content(schema)
     return f"{content} is distinct from first_value({content}) {occurrence_window(schema)}"
-
-
-def differs_from_first_in_file(schema: SourceSchema, value: Callable[[Column], str]) -> str:
-    """SQL over checked rows of one or more files (`value` gives a column's typed value): the
-    same rule within each file, so the loader can keep the record as it landed of a row that
-    will lose to an earlier row of its own file."""
-    content = row_content(schema, value)
-    keys = ", ".join(value(schema.column(name)) for name in schema.unique_key)
-    window = f"over (partition by _file, {keys} order by _row_number)"
-    return f"{content} is distinct from first_value({content}) {window}"

@@ -22,7 +22,6 @@ import duckdb
 
 from ingestion.content_hash import content_digest
 from ingestion.duplicates import (
-    differs_from_first_in_file,
     differs_from_first_occurrence,
     key_columns,
     occurrence_window,
@@ -117,8 +116,6 @@ def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
 
 FILES_THIS_RUN = "files_this_run"  # temporary: the files (re)loaded by this load of a source
 CHECKED_ROWS = "checked_rows"  # temporary: the checked rows of those files, with lineage
-WITHIN_FILE_CONFLICTS = "within_file_conflicts"  # temporary: their rows that may lose to an
-# earlier row of the same file, with the record as it landed
 
 
 @dataclass(frozen=True)
@@ -266,28 +263,6 @@ def _insert_checked_rows(
         f"from {CHECKED_ROWS} where {REASON} is not null",
         {"source": schema.name},
     )
-    if schema.unique_key:
-        typed_keys = ", ".join(typed(name) for name in schema.unique_key)
-        con.execute(
-            f"""
-            insert into {WITHIN_FILE_CONFLICTS}
-            select _file, {ROW_NUMBER}, {raw_record(schema)}
-            from (
-                select *, {differs_from_first_in_file(schema, lambda c: typed(c.name))}
-                    as is_conflicting
-                from {CHECKED_ROWS}
-                semi join (
-                    select _file, {typed_keys}
-                    from {CHECKED_ROWS}
-                    where {REASON} is null
-                    group by _file, {typed_keys}
-                    having count(*) > 1
-                ) as repeated using (_file, {typed_keys})
-                where {REASON} is null
-            )
-            where is_conflicting
-            """
-        )
 
 
 def _record_outcome(
@@ -354,6 +329,8 @@ def _settle_duplicates(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> 
         """
     )
     stored = ", ".join(f"'{c.raw_name}', r.{c.raw_name}" for c in schema.columns)
+    # a loser of its own file is one of this run's files: its text is still in checked_rows
+    landed_record = f"case when w._file is not null then {raw_record(schema, 'w.')} end"
     con.execute(
         f"""
         insert into quarantine.rejected_rows
@@ -364,12 +341,12 @@ def _settle_duplicates(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> 
             r._row_number,
             case when l.winner_file = l.file then $within_file else $across_files end,
             -- a conflict within a file keeps the record as it landed, like its other rejects
-            coalesce(w.raw_record, cast(json_object({stored}) as varchar))
+            coalesce({landed_record}, cast(json_object({stored}) as varchar))
         from {table} as r
         inner join duplicate_losers as l
             on r._file = l.file and r._row_number = l._row_number
-        left join {WITHIN_FILE_CONFLICTS} as w
-            on l.winner_file = l.file and w.file = l.file and w.row_number = l._row_number
+        left join {CHECKED_ROWS} as w
+            on l.winner_file = l.file and w._file = l.file and w.{ROW_NUMBER} = l._row_number
         """,
         {
             "source": schema.name,
@@ -493,17 +470,12 @@ def load_source(
                 con, schema, [f.landed.relative_path for f in to_load if f.previously_loaded]
             )
             con.execute(f"create or replace temp table {FILES_THIS_RUN} (file varchar)")
-            con.execute(
-                f"create or replace temp table {WITHIN_FILE_CONFLICTS} "
-                "(file varchar, row_number bigint, raw_record varchar)"
-            )
             for f, encoding, outcome in checked.values():
                 _record_outcome(con, f, encoding, outcome)
             _insert_checked_rows(con, schema, pii_salt)
             note_changed_rows(con, schema, _in_this_run(), [])
             losers = _settle_duplicates(con, schema)
             con.execute(f"drop table {FILES_THIS_RUN}")
-            con.execute(f"drop table {WITHIN_FILE_CONFLICTS}")
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -211,7 +211,7 @@ def _readable_csv(staged: FileToStage, schema: SourceSchema, folder: Path) -> _R
         text, _ = decode_text(data)  # GB18030, or a BadFileError
         path = folder / f"{len(list(folder.iterdir()))}.csv"
         path.write_text(text, encoding="utf-8")
-    if not text.strip():
+    if not text or text.isspace():  # (no copy of a large text)
         raise BadFileError("the file has no header row")
     header = _csv_header(text)
     stripped = {name.strip() for name in header}
@@ -403,11 +403,16 @@ def masked(text: str) -> str:
     )
 
 
-def raw_record(schema: SourceSchema) -> str:
-    """SQL: the row as it landed (the text of every column, personal data masked), as JSON."""
+def raw_record(schema: SourceSchema, prefix: str = "") -> str:
+    """SQL: the row as it landed (the text of every column, personal data masked), as JSON;
+    `prefix` qualifies the text columns (`w.`)."""
     fields = ", ".join(
         f"{_literal(column.name)}, "
-        + (masked(_ident(column.name)) if column.personal else _ident(column.name))
+        + (
+            masked(prefix + _ident(column.name))
+            if column.personal
+            else prefix + _ident(column.name)
+        )
         for column in schema.columns
     )
     return f"cast(json_object({fields}) as varchar)"
