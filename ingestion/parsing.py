@@ -452,7 +452,7 @@ def check_staged_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> N
     con.execute(f"create or replace temp table {CHECKED} as {checked_rows_sql(schema)}")
 
 
-# -- one file, outside the pipeline (tests, the generator's checks) -------------------------
+# -- one file, outside the pipeline: the parsing rules' unit tests, through the same SQL -------
 
 
 def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) -> ParsedBatch:
