@@ -191,6 +191,7 @@ class FileToStage:
 class _ReadableCsv:
     file: FileToStage
     path: Path  # what DuckDB reads: the file, or a UTF-8 copy of a GB18030 file
+    encoding: str  # the file's own: utf-8 or gb18030
     header_as_named: bool  # the schema's columns are named exactly so in the header
 
 
@@ -205,10 +206,9 @@ def _readable_csv(staged: FileToStage, schema: SourceSchema, folder: Path) -> _R
     data = staged.path.read_bytes()
     if len(data) == 0:
         raise BadFileError("the file is empty (0 bytes)")
-    try:
-        text, path = data.decode("utf-8-sig"), staged.path  # DuckDB reads UTF-8 as it is
-    except UnicodeDecodeError:
-        text, _ = decode_text(data)  # GB18030, or a BadFileError
+    text, encoding = decode_text(data)  # UTF-8 (DuckDB reads it as it is), else GB18030
+    path = staged.path
+    if encoding != "utf-8":
         path = folder / f"{len(list(folder.iterdir()))}.csv"
         path.write_text(text, encoding="utf-8")
     if not text or text.isspace():  # (no copy of a large text)
@@ -218,7 +218,7 @@ def _readable_csv(staged: FileToStage, schema: SourceSchema, folder: Path) -> _R
     missing = [name for name in schema.column_names if name not in stripped]
     if missing:
         raise BadFileError(f"required column(s) missing: {', '.join(missing)}")
-    return _ReadableCsv(staged, path, set(schema.column_names) <= set(header))
+    return _ReadableCsv(staged, path, encoding, set(schema.column_names) <= set(header))
 
 
 def _read_csv_sql(paths: list[Path], schema: SourceSchema, by_name: dict[str, str]) -> str:
@@ -308,11 +308,8 @@ def stage_files(
             except BadFileError as error:
                 outcome[staged.file] = error
         outcome.update(_insert_csv_rows(con, readable, schema))
-        encodings = {
-            r.file.file: ("utf-8" if r.path == r.file.path else "gb18030") for r in readable
-        }
-        for file, encoding in encodings.items():
-            outcome.setdefault(file, encoding)
+        for r in readable:
+            outcome.setdefault(r.file.file, r.encoding)
         read_as = {r.file.file: r.path for r in readable}
         staged_files = [
             [str(read_as.get(f.file, f.path)), f.file, f.file_date]
