@@ -30,7 +30,7 @@ from orchestration.transform.assets import build_dbt_assets
 from orchestration.transform.project import (
     SiyuDbtCliResource,
     dbt_executable,
-    prepare_dbt_project,
+    prepared_dbt_project,
     siyu_dbt_project,
 )
 
@@ -38,7 +38,8 @@ from orchestration.transform.project import (
 def build_definitions(
     settings: SiyuSettings, wechat: WeChatCredentials | None = None
 ) -> Definitions:
-    prepare_dbt_project()
+    with prepared_dbt_project():
+        dbt_assets = build_dbt_assets()
     partitions = daily_partitions(settings.business_timezone)
     refresh_job = build_refresh_job(partitions, fetch_from_wechat=wechat is not None)
     raw_assets = build_raw_assets(partitions)
@@ -47,7 +48,7 @@ def build_definitions(
             build_fetch_assets(partitions),
             *raw_assets,
             *build_bookkeeping_specs(raw_assets),
-            build_dbt_assets(),
+            dbt_assets,
             serving_warehouse,
         ],
         asset_checks=build_freshness_checks(settings.business_timezone),

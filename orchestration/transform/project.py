@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +60,26 @@ def manifest_is_stale(project: DbtProject) -> bool:
     )
 
 
-def prepare_dbt_project(project: DbtProject = siyu_dbt_project) -> None:
-    """Parse the project into target/manifest.json when it is missing or older than the
-    project's files (a fresh clone has none; `dagster dev` re-parses on every load)."""
-    if project.preparer.using_dagster_dev() or manifest_is_stale(project):
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=project.target_path
-        ).wait()
+@contextmanager
+def prepared_dbt_project(project: DbtProject = siyu_dbt_project) -> Iterator[DbtProject]:
+    """The project with a current target/manifest.json, held until the block ends.
+
+    The manifest is parsed when it is missing or older than the project's files (a fresh clone
+    has none; `dagster dev` re-parses on every load). Every process that loads the definitions
+    (`siyu refresh`, `siyu ui`, test workers) may find it missing at the same moment: a lock
+    beside the manifest lets one parse while the others wait, then read the finished file."""
+    target = Path(project.project_dir) / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".manifest.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if project.preparer.using_dagster_dev() or manifest_is_stale(project):
+                DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+                    ["parse", "--quiet"], target_path=project.target_path
+                ).wait()
+            yield project
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # what decides the contents of the dbt tables (not docs, not tests)
