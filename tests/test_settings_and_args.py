@@ -81,6 +81,7 @@ def test_dbt_build_args() -> None:
         "memory_limit": "2GB",
         "work_db_path": "/tmp/w.duckdb",
     }
+    assert args[args.index("--log-level-file") + 1] == "info"
     assert "--full-refresh" in dbt_build_args(DbtVars("/w", "UTC", "1GB"), full_refresh=True)
 
 

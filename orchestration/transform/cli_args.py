@@ -33,13 +33,17 @@ def dbt_build_args(dbt_vars: DbtVars, full_refresh: bool = False) -> list[str]:
     """`dbt build` over the selected models, seeds and tests, with Siyu's variables."""
     # cautious: tests on raw sources belong to the raw assets, not to this dbt run. dbt's unit
     # tests check the models' SQL on mock rows, not the data: they run in the test suite
-    # (tests/test_dbt_unit_tests.py), not in every refresh (about 1.5 s a build)
+    # (tests/test_dbt_unit_tests.py), not in every refresh (about 1.5 s a build). dbt.log at
+    # info level: at its default (debug) it writes every statement of every node, about 1 s of
+    # a daily build; the run log keeps dbt's messages and a failing node's SQL error
     args = [
         "build",
         "--indirect-selection",
         "cautious",
         "--exclude",
         "test_type:unit",
+        "--log-level-file",
+        "info",
         *dbt_vars_argument(dbt_vars),
     ]
     if full_refresh:

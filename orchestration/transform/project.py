@@ -7,10 +7,13 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging.version import Version
 
 from ingestion.content_hash import tree_digest
 from orchestration.transform.cli_args import dbt_target_path
@@ -18,9 +21,13 @@ from orchestration.transform.cli_args import dbt_target_path
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
+def _dbt_beside_python() -> Path:
+    return Path(sys.executable).parent / "dbt"
+
+
 def dbt_executable() -> str:
     """The dbt installed beside this Python (a venv's bin/ need not be on PATH)."""
-    beside = Path(sys.executable).parent / "dbt"
+    beside = _dbt_beside_python()
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
@@ -42,6 +49,14 @@ class SiyuDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
         return None
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        """dagster-dbt asks the executable (`dbt --version`, a 2 s process start in every run);
+        the dbt beside this Python is the dbt-core package installed with it."""
+        if Path(self.dbt_executable) == _dbt_beside_python():
+            return Version(installed_version("dbt-core"))
+        return super()._cli_version
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
