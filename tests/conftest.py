@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pytest
@@ -37,6 +37,17 @@ def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     return PipelineRun(settings, outcome)
 
 
+def fixture_file_days() -> list[date]:
+    """The dates in the names of the fixture's daily files."""
+    days = set()
+    for path in FIXTURE_LANDING.rglob("*"):
+        try:
+            days.add(date.fromisoformat(path.stem))
+        except ValueError:
+            continue
+    return sorted(days)
+
+
 @pytest.fixture(scope="session")
 def day_by_day_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The fixture refreshed one partition at a time, as the daily schedule does: later days'
@@ -45,10 +56,10 @@ def day_by_day_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     landing = root / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)
     settings = make_settings(root, landing)
-    # every day with a file: 10-30 .. 11-03, then the article fetch of 11-30
-    days = [date(2026, 10, 30) + timedelta(days=offset) for offset in range(5)]
+    # every day with a file, in order: 10-30 .. 11-03, the sparse days of November (sessions
+    # on retention days, a late export) and the article fetch of 11-30, then 12-01
     outcome = None
-    for day in [*days, date(2026, 11, 30)]:
+    for day in fixture_file_days():
         outcome = run_pipeline(settings, start=day, end=day)
         assert outcome.success, (day, outcome.failure_lines)
     assert outcome is not None

@@ -4,10 +4,12 @@ pipeline, and reading query results. Fixtures live in conftest.py; helpers live 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from orchestration.run_report import RefreshOutcome
 from orchestration.runner import run_refresh
@@ -78,3 +80,26 @@ def mart_contents(path: str) -> dict[str, list[tuple]]:
         return {
             t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr) for t in tables
         }
+
+
+def by_key(records: list[dict], *key: str) -> dict:
+    out = {}
+    for record in records:
+        k = tuple(record[name] for name in key)
+        out[k if len(k) > 1 else k[0]] = record
+    return out
+
+
+def assert_row(actual: dict, expected: dict, where: str) -> None:
+    for column, value in expected.items():
+        got = actual[column]
+        if isinstance(value, float):
+            assert got == pytest.approx(value, rel=1e-12), f"{where}.{column}: {got} != {value}"
+        else:
+            assert got == value, f"{where}.{column}: {got!r} != {value!r}"
+            if isinstance(value, Decimal):
+                assert isinstance(got, Decimal), f"{where}.{column} is not an exact decimal"
+
+
+def M(text: str) -> Decimal:
+    return Decimal(text)

@@ -52,7 +52,7 @@ def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
 
     second = siyu("refresh", *common, cwd=tmp_path, env={"SIYU_PII_SALT": "s"})
     assert second.returncode == 0, second.stderr
-    assert "raw/mall_orders: 4 files (3 loaded, 1 unchanged)" in second.stdout
+    assert "raw/mall_orders: 6 files (5 loaded, 1 unchanged)" in second.stdout
     # a range run materializes every day's partition: the report is printed once per source
     assert second.stdout.count("raw/mall_orders:") == 1
     # progress while it runs: the last step's line, counted against the job's steps
@@ -63,7 +63,9 @@ def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
     assert second.stdout.index("serving__siyu_warehouse done") < second.stdout.index("Refreshed")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         # 10-30 .. 11-30 (the article_detail fetch of 11-30 ends the calendar)
-        assert con.execute("select count(*) from marts.order_conversion").fetchone()[0] == 32
+        assert (
+            con.execute("select count(*) from marts.order_conversion").fetchone()[0] == 33
+        )  # 10-30 .. 12-01
     assert (tmp_path / "out" / "siyu.work.duckdb").exists()
 
 

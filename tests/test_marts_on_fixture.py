@@ -10,12 +10,11 @@ Users: 001 qr (D1), 002 qr (D1; kol in its first file, qr in the latest), 003 un
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import duckdb
 import pytest
 
-from tests.helpers import PipelineRun, rows
+from tests.helpers import M, PipelineRun, assert_row, by_key, rows
 
 D1, D2, D3, D4, D5 = (
     date(2026, 10, 30),
@@ -25,33 +24,11 @@ D1, D2, D3, D4, D5 = (
     date(2026, 11, 3),
 )
 DN = date(2026, 11, 30)
+DL = date(2026, 12, 1)  # the calendar's last date: the mall files of 12-01
 
 pytestmark = pytest.mark.e2e
-CALENDAR = [D1 + timedelta(days=offset) for offset in range((DN - D1).days + 1)]  # 32 days
+CALENDAR = [D1 + timedelta(days=offset) for offset in range((DL - D1).days + 1)]  # 33 days
 CHANNELS = ["ghost", "kol", "qr", "unknown"]
-
-
-def by_key(records: list[dict], *key: str) -> dict:
-    out = {}
-    for record in records:
-        k = tuple(record[name] for name in key)
-        out[k if len(k) > 1 else k[0]] = record
-    return out
-
-
-def assert_row(actual: dict, expected: dict, where: str) -> None:
-    for column, value in expected.items():
-        got = actual[column]
-        if isinstance(value, float):
-            assert got == pytest.approx(value, rel=1e-12), f"{where}.{column}: {got} != {value}"
-        else:
-            assert got == value, f"{where}.{column}: {got!r} != {value!r}"
-            if isinstance(value, Decimal):
-                assert isinstance(got, Decimal), f"{where}.{column} is not an exact decimal"
-
-
-def M(text: str) -> Decimal:
-    return Decimal(text)
 
 
 def test_daily_active_rate(serving: duckdb.DuckDBPyConnection) -> None:
@@ -168,7 +145,8 @@ def test_order_conversion_by_channel(serving: duckdb.DuckDBPyConnection) -> None
             },
             f"oc_by_channel{key}",
         )
-    assert sum(r["paid_orders"] for r in actual.values()) == 6
+    # O1 .. O5, O7; O15 (11-24, in the late export of 11-29); O9 .. O14 (12-01)
+    assert sum(r["paid_orders"] for r in actual.values()) == 13
 
 
 def test_average_order_value(serving: duckdb.DuckDBPyConnection) -> None:
@@ -231,7 +209,9 @@ def test_average_order_value_by_channel(serving: duckdb.DuckDBPyConnection) -> N
             },
             f"aov_by_channel{key}",
         )
-    assert sum(r["gmv"] for r in actual.values()) == M("574.99")
+    # every paid order once: 574.99 on D1 .. D4, O15 (130.00) and the orders of 12-01
+    # (60 + 40 + 125 + 500 + 1375 + 2000)
+    assert sum(r["gmv"] for r in actual.values()) == M("4804.99")
 
 
 def test_content_performance(serving: duckdb.DuckDBPyConnection) -> None:

@@ -61,7 +61,7 @@ def test_sensor_requests_one_run_for_new_and_relanded_files(tmp_path: Path) -> N
     first, cursor = evaluate(landing, None)
     assert isinstance(first, RunRequest)
     assert first.tags["dagster/asset_partition_range_start"] == "2026-10-30"
-    assert first.tags["dagster/asset_partition_range_end"] == "2026-11-30"
+    assert first.tags["dagster/asset_partition_range_end"] == "2026-12-01"
     assert len(json.loads(cursor)) == len([p for p in landing.rglob("*") if p.is_file()])
 
     unchanged, cursor = evaluate(landing, cursor)
@@ -86,7 +86,7 @@ def test_sensor_requests_one_run_for_new_and_relanded_files(tmp_path: Path) -> N
     )
     registry, _ = evaluate(landing, cursor)
     assert isinstance(registry, RunRequest)
-    assert registry.partition_key == "2026-11-30"  # the latest day, which rebuilds the marts
+    assert registry.partition_key == "2026-12-01"  # the latest day, which rebuilds the marts
 
 
 def test_sensor_skips_without_a_landing_folder(tmp_path: Path) -> None:

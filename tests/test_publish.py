@@ -194,12 +194,14 @@ def test_killed_refresh_leaves_a_readable_serving_file(
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            assert con.execute("select count(*) from marts.kpi_scorecard").fetchone() == (192,)
+            assert con.execute("select count(*) from marts.kpi_scorecard").fetchone() == (
+                198,
+            )  # 33 days x 6 KPIs
     last = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert last.returncode == 0, last.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         total = con.execute("select sum(gmv) from marts.average_order_value").fetchone()
-    assert total == (Decimal("574.99"),)
+    assert total == (Decimal("4804.99"),)
 
 
 @pytest.mark.e2e
@@ -226,4 +228,4 @@ def test_an_older_duckdb_opens_the_serving_file(tmp_path: Path, fixture_run: Pip
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1.1.3 (32, Decimal('574.99'))"
+    assert result.stdout.strip() == "1.1.3 (33, Decimal('4804.99'))"

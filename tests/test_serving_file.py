@@ -33,8 +33,116 @@ SPEC_MARTS = {
     "distributor_commissions",
     "kpi_scorecard",
     "kpi_targets",
+    "user_retention",
+    "buyer_cohorts",
+    "buyer_cohorts_by_channel",
+    "buyer_growth_accounting",
+    "activity_performance",
+    "customer_segments",
+    "distributor_referrals",
+    "segment_thresholds",
+}
+COUNT, MONEY, RATE, DATE, TEXT, SCORE = (
+    "BIGINT",
+    "DECIMAL(18,2)",
+    "DOUBLE",
+    "DATE",
+    "VARCHAR",
+    "INTEGER",
+)
+COHORT_COLUMNS = {
+    "cohort_month": DATE,
+    "months_since_first": COUNT,
+    "cohort_buyers": COUNT,
+    "active_buyers": COUNT,
+    "retention_rate": RATE,
+    "paid_orders": COUNT,
+    "gmv": MONEY,
+    "refunds": MONEY,
+    "cumulative_net_revenue": MONEY,
+    "ltv": MONEY,
+}
+# the growth marts' public columns and types, in order (spec/metrics.md, "Growth marts")
+GROWTH_MART_COLUMNS = {
+    "user_retention": {
+        "cohort_date": DATE,
+        "new_users": COUNT,
+        **{f"retained_d{n}": COUNT for n in (1, 7, 30)},
+        **{f"retention_rate_d{n}": RATE for n in (1, 7, 30)},
+    },
+    "buyer_cohorts": COHORT_COLUMNS,
+    "buyer_cohorts_by_channel": {
+        "cohort_month": DATE,
+        "channel_code": TEXT,
+        **{k: v for k, v in COHORT_COLUMNS.items() if k != "cohort_month"},
+        "cohort_spend": MONEY,
+        "return_on_cohort_spend": RATE,
+    },
+    "buyer_growth_accounting": {
+        "month": DATE,
+        **{
+            f"{kind}buyers": COUNT
+            for kind in ("", "new_", "retained_", "resurrected_", "churned_", "repeat_")
+        },
+        "repeat_purchase_rate": RATE,
+        "quick_ratio": RATE,
+    },
+    "activity_performance": {
+        "date": DATE,
+        "activity_code": TEXT,
+        "paid_orders": COUNT,
+        "buyers": COUNT,
+        "units": COUNT,
+        "gmv": MONEY,
+        "gross_sales": MONEY,
+        "discounts": MONEY,
+        "discount_rate": RATE,
+        "new_buyers": COUNT,
+        "new_buyer_share": RATE,
+        "refunds": MONEY,
+        "net_revenue": MONEY,
+        "average_order_value": MONEY,
+    },
+    "customer_segments": {
+        "as_of_date": DATE,
+        "user_id": TEXT,
+        "channel_code": TEXT,
+        "first_paid_date": DATE,
+        "last_paid_date": DATE,
+        "paid_orders": COUNT,
+        "gmv": MONEY,
+        "refunds": MONEY,
+        "net_spend": MONEY,
+        "average_order_value": MONEY,
+        "recency_days": COUNT,
+        "r_score": SCORE,
+        "f_score": SCORE,
+        "m_score": SCORE,
+        "lifecycle_stage": TEXT,
+    },
+    "distributor_referrals": {
+        "month": DATE,
+        "distributor_id": TEXT,
+        "distributor_name": TEXT,
+        "tier": TEXT,
+        "referred_users": COUNT,
+        "referred_buyers": COUNT,
+        "first_time_buyers": COUNT,
+        "referred_gmv": MONEY,
+    },
 }
 PHONE = re.compile(r"1[3-9]\d{9}")
+
+
+def test_growth_marts_have_the_spec_columns_and_types(serving: duckdb.DuckDBPyConnection) -> None:
+    for mart, columns in GROWTH_MART_COLUMNS.items():
+        actual = serving.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = ? order by column_index",
+            [mart],
+        ).fetchall()
+        assert dict(actual) == columns, mart
+        assert [name for name, _ in actual] == list(columns), mart
 
 
 def test_serving_file_holds_marts_and_quarantine_only(serving: duckdb.DuckDBPyConnection) -> None:
@@ -97,7 +205,8 @@ def test_rows_landed_equal_rows_loaded_plus_quarantined(fixture_run: PipelineRun
 def test_phone_is_a_salted_hash_in_the_working_database(fixture_run: PipelineRun) -> None:
     with duckdb.connect(fixture_run.settings.work_db_path, read_only=True) as con:
         hashes = con.execute("select distinct phone_hash from raw.mall_users").fetchall()
-    assert len(hashes) == 4 and all(len(h) == 64 for (h,) in hashes)
+    # users 001 .. 006, one phone each
+    assert len(hashes) == 6 and all(len(h) == 64 for (h,) in hashes)
 
 
 def test_running_twice_gives_the_same_marts(tmp_path: Path, fixture_run: PipelineRun) -> None:

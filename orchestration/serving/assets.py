@@ -19,6 +19,14 @@ MART_NAMES = (
     "distributor_commissions",
     "kpi_scorecard",
     "kpi_targets",
+    "user_retention",
+    "buyer_cohorts",
+    "buyer_cohorts_by_channel",
+    "buyer_growth_accounting",
+    "activity_performance",
+    "customer_segments",
+    "distributor_referrals",
+    "segment_thresholds",
 )
 
 
