@@ -56,8 +56,8 @@ def day_by_day_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     landing = root / "landing"
     shutil.copytree(FIXTURE_LANDING, landing)
     settings = make_settings(root, landing)
-    # every day with a file, in order: 10-30 .. 11-03, the sparse days of November (sessions
-    # on retention days, a late export) and the article fetch of 11-30, then 12-01
+    # every day with a file, in order: 10-30 .. 11-03, 11-30 (the article fetch and late
+    # exports of earlier sessions and orders), 12-01
     outcome = None
     for day in fixture_file_days():
         outcome = run_pipeline(settings, start=day, end=day)

@@ -5,7 +5,7 @@ the paid orders (see tests/fixtures/README.md), by buyer:
 - 001 (qr, registered 10-30): O1 10-30 90.00 (30.00 refunded 11-02), O5 11-01 35.00 coupon,
   O12 12-01 500.00, O13 12-01 1375.00 coupon
 - 002 (qr in the latest users file, referred by A1, registered 10-30): O2 10-31 50.00, O7 11-02
-  120.00 (20.00 refunded 11-02), O15 11-24 130.00 flash_sale (in the late export of 11-29)
+  120.00 (20.00 refunded 11-02), O15 11-24 130.00 flash_sale (in the late export of 11-30)
 - 099 (never registers: channel unknown): O3 10-31 180.00 group_buy (fully refunded 11-01),
   O11 12-01 125.00 group_buy
 - 004 (ghost, registered 11-01): O4 11-01 99.99 flash_sale
@@ -14,7 +14,8 @@ the paid orders (see tests/fixtures/README.md), by buyer:
   'O10' < 'O9' as text
 - 006 (kol, registered 12-01): O14 12-01 2000.00 coupon
 003 (registered 10-31) never buys. Sessions: 001 on 10-30, 10-31 (+1), 11-29 (+30); 002 on
-10-30, 11-06 (+7); 003 on 10-31, 11-06 (+6) and 11-29 (+29), a day off its +7 and +30.
+10-30, 11-06 (+7); 003 on 10-31, 11-06 (+6) and 11-29 (+29), a day off its +7 and +30. The
+sessions of 11-06 and 11-29 arrive late, in the visits file of 11-30.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def test_order_conversion_by_channel(serving: duckdb.DuckDBPyConnection) -> None
             },
             f"oc_by_channel{key}",
         )
-    # O1 .. O5, O7; O15 (11-24, in the late export of 11-29); O9 .. O14 (12-01)
+    # O1 .. O5, O7; O15 (11-24, in the late export of 11-30); O9 .. O14 (12-01)
     assert sum(r["paid_orders"] for r in actual.values()) == 13
 
 
