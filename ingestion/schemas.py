@@ -212,6 +212,9 @@ class SourceSchema:
     # whose business date a changed row moves (of every row of the entity, old and new)
     change_key: str | None = None
     change_instants: tuple[str, ...] = ()
+    # the entity a changed row belongs to (an order's or a session's user), of every row of the
+    # changed entities, old and new: per-user models recompute those owners
+    change_owner: str | None = None
 
     @property
     def raw_table(self) -> str:
@@ -421,6 +424,7 @@ MALL_VISITS = SourceSchema(
     unique_key=("session_id",),
     change_key="session_id",
     change_instants=("started_at",),
+    change_owner="user_id",
 )
 
 MALL_ORDERS = SourceSchema(
@@ -459,7 +463,8 @@ MALL_ORDERS = SourceSchema(
         PresentWhenPositive("refunded_at", amount="refund_amount"),
     ),
     change_key="order_id",
-    change_instants=("paid_at", "refunded_at"),
+    change_instants=("created_at", "paid_at", "refunded_at"),
+    change_owner="user_id",
 )
 
 CHANNELS = SourceSchema(

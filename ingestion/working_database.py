@@ -73,6 +73,8 @@ class ChangeKind(StrEnum):
     # an instant of a changed entity's rows, old or new (a paid_at, a refunded_at): its
     # business date (`event_at`)
     EVENT_INSTANT = "event_instant"
+    # the owner of a changed entity's rows, old or new (an order's user): its id (`entity_key`)
+    OWNER = "owner"
     # a day of the run's partition window (`business_date`): re-running a day recomputes it
     REFRESH_WINDOW = "refresh_window"
 
@@ -114,12 +116,12 @@ PENDING_CHANGES = WorkingTable(
         TableColumn(
             "change_kind",
             "varchar",
-            "file_date, whole_file, entity, event_instant or refresh_window",
+            "file_date, whole_file, entity, event_instant, owner or refresh_window",
             nullable=False,
         ),
         TableColumn("source", "varchar", "The raw source whose rows changed."),
         TableColumn("business_date", "date", "file_date, refresh_window: the date."),
-        TableColumn("entity_key", "varchar", "entity: e.g. an order_id."),
+        TableColumn("entity_key", "varchar", "entity: e.g. an order_id; owner: a user_id."),
         TableColumn("event_at", "timestamptz", "event_instant: e.g. a paid_at."),
         TableColumn("noted_at", "timestamptz", "When the change was noted.", nullable=False),
     ),
@@ -129,6 +131,7 @@ PENDING_CHANGES = WorkingTable(
         "when 'whole_file' then source is not null "
         "when 'entity' then source is not null and entity_key is not null "
         "when 'event_instant' then source is not null and event_at is not null "
+        "when 'owner' then source is not null and entity_key is not null "
         "when 'refresh_window' then business_date is not null "
         "else false end"
     ),
@@ -205,6 +208,18 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: WorkingTable, column: str
     )
 
 
+def _check_mentions(con: duckdb.DuckDBPyConnection, table: WorkingTable, text: str) -> bool:
+    return bool(
+        fetch_value(
+            con,
+            "select count(*) from duckdb_constraints() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? and constraint_type = 'CHECK' "
+            "and contains(expression, ?)",
+            [table.schema, table.name, text],
+        )
+    )
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, table: WorkingTable) -> bool:
     return bool(
         fetch_value(
@@ -220,9 +235,13 @@ def ensure_working_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw and quarantine schemas and tables when they do not exist yet."""
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists quarantine")
-    # Siyu 0.1 logged changes without their kind. Its log is dropped: the dbt project changed
-    # with the upgrade, so the next build is a full refresh and needs no log.
-    if _table_exists(con, PENDING_CHANGES) and not _has_column(con, PENDING_CHANGES, "change_kind"):
+    # A log written by an older Siyu is dropped (0.1 logged changes without their kind, later
+    # builds without the `owner` kind, which their check rejects): the dbt project changed with
+    # the upgrade, so the next build is a full refresh and needs no log.
+    if _table_exists(con, PENDING_CHANGES) and (
+        not _has_column(con, PENDING_CHANGES, "change_kind")
+        or not _check_mentions(con, PENDING_CHANGES, f"'{ChangeKind.OWNER}'")
+    ):
         con.execute(f"drop table {PENDING_CHANGES.qualified_name}")
     for schema in SOURCES:
         con.execute(raw_table_ddl(schema))
@@ -274,21 +293,34 @@ def note_changed_rows(
         "where entity_key is not null",
         [schema.name],
     )
+    # every row of the changed entities, old and new, once: their instants and owners
+    noted = [*schema.change_instants, *([schema.change_owner] if schema.change_owner else [])]
+    if not noted:
+        con.execute("drop table changed_keys")
+        return
+    con.execute(
+        f"create or replace temp table changed_entity_rows as select {', '.join(noted)} "
+        f"from {table} where {key} in (select entity_key from changed_keys)"
+    )
     if schema.change_instants:
         instants = ", ".join(schema.change_instants)
         con.execute(
             f"""
             insert into raw.pending_changes (change_kind, source, event_at, noted_at)
             select distinct '{ChangeKind.EVENT_INSTANT}', ?, event_at, now()
-            from (
-                select unnest([{instants}]) as event_at
-                from {table}
-                where {key} in (select entity_key from changed_keys)
-            )
+            from (select unnest([{instants}]) as event_at from changed_entity_rows)
             where event_at is not null
             """,
             [schema.name],
         )
+    if schema.change_owner:
+        con.execute(
+            "insert into raw.pending_changes (change_kind, source, entity_key, noted_at) "
+            f"select distinct '{ChangeKind.OWNER}', ?, {schema.change_owner}, now() "
+            f"from changed_entity_rows where {schema.change_owner} is not null",
+            [schema.name],
+        )
+    con.execute("drop table changed_entity_rows")
     con.execute("drop table changed_keys")
 
 

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from ingestion.loading import load_source
 from ingestion.schemas import COMMISSION_RULES, MALL_ORDERS
 from ingestion.working_database import (
+    ChangeKind,
     ensure_working_schema,
     note_refresh_window,
     record_complete_build,
 )
+from orchestration.transform.project import DBT_PROJECT_DIR
 from tests.helpers import FIXTURE_LANDING
 
 pytestmark = pytest.mark.integration
@@ -53,9 +56,13 @@ def test_each_change_says_what_kind_it_is(tmp_path: Path) -> None:
         note_refresh_window(con, date(2026, 11, 2), date(2026, 11, 3))
         assert change_log(con) == [
             ("entity", "mall_orders", None, "O9", None),
+            # created, paid and refunded instants; created_at 10:00 +08:00
+            ("event_instant", "mall_orders", None, None, datetime(2026, 11, 1, 2, 0, tzinfo=UTC)),
             ("event_instant", "mall_orders", None, None, datetime(2026, 11, 1, 2, 5, tzinfo=UTC)),
             ("event_instant", "mall_orders", None, None, datetime(2026, 11, 2, 1, 0, tzinfo=UTC)),
             ("file_date", "mall_orders", date(2026, 11, 2), None, None),
+            # the buyer, whose per-user figures change
+            ("owner", "mall_orders", None, "u1", None),
             ("refresh_window", None, date(2026, 11, 2), None, None),
             ("refresh_window", None, date(2026, 11, 3), None, None),
             ("whole_file", "distributors_commission_rules", None, None, None),
@@ -68,7 +75,7 @@ def test_each_change_says_what_kind_it_is(tmp_path: Path) -> None:
             )
         # a complete build applies the log up to its start
         applied = record_complete_build(con, "fingerprint", datetime.now(UTC), False)
-        assert applied == 7 and change_log(con) == []
+        assert applied == 9 and change_log(con) == []
 
 
 def test_a_change_log_without_kinds_is_replaced() -> None:
@@ -91,3 +98,37 @@ def test_a_change_log_without_kinds_is_replaced() -> None:
             ).fetchall()
         ]
         assert columns[0] == "change_kind" and change_log(con) == []
+
+
+def test_a_change_log_that_predates_owners_is_replaced() -> None:
+    # a log created before the `owner` kind: its check would reject owner rows
+    with duckdb.connect(":memory:") as con:
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw.pending_changes (change_kind varchar not null, source varchar, "
+            "business_date date, entity_key varchar, event_at timestamptz, "
+            "noted_at timestamptz not null, "
+            "check (case change_kind when 'entity' then entity_key is not null else false end))"
+        )
+        con.execute(
+            "insert into raw.pending_changes values ('entity', 'x', null, 'O1', null, now())"
+        )
+        ensure_working_schema(con)
+        assert change_log(con) == []
+        con.execute(
+            "insert into raw.pending_changes (change_kind, source, entity_key, noted_at) "
+            "values ('owner', 'mall_orders', 'u1', now())"
+        )
+        ensure_working_schema(con)  # a current log is kept
+        assert change_log(con) == [("owner", "mall_orders", None, "u1", None)]
+
+
+def test_the_staged_change_log_accepts_every_kind() -> None:
+    # the dbt test on stg_landing__pending_changes lists the kinds: it must know each one
+    models = yaml.safe_load(
+        (DBT_PROJECT_DIR / "models" / "staging" / "landing" / "_landing__models.yml").read_text()
+    )["models"]
+    (staged,) = [model for model in models if model["name"] == "stg_landing__pending_changes"]
+    (kind,) = [column for column in staged["columns"] if column["name"] == "change_kind"]
+    (accepted,) = [test for test in kind["data_tests"] if isinstance(test, dict)]
+    assert sorted(accepted["accepted_values"]["arguments"]["values"]) == sorted(ChangeKind)

@@ -138,3 +138,48 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Owners of the given source's changed rows (an order's or a session's user_id), old and new. -#}
+{% macro pending_owners(source_name) -%}
+    select distinct entity_key
+    from {{ ref('stg_landing__pending_changes') }}
+    where change_kind = 'owner' and source_name = '{{ source_name }}'
+{%- endmacro %}
+
+{#- Pre-hook of a per-user model: remove the users about to be recomputed (also those with no
+    rows any more). -#}
+{% macro delete_recomputed_users(users_query) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where user_id in ({{ users_query }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Buyers to recompute: the users of changed orders (their paid orders) and changed users
+    (their acquisition channel, referrer and registration). -#}
+{% macro changed_buyers() -%}
+    {{ pending_owners('mall_orders') }}
+    union
+    {{ pending_entities('mall_users') }}
+{%- endmacro %}
+
+{#- Dates of the activity aggregate to recompute: the orders' changed dates, and every paid
+    date of a changed order's buyer (a buyer's first paid order, which makes a new buyer, can
+    move to another of their orders). -#}
+{% macro activity_dates() -%}
+    {{ pending_dates(['mall_orders']) }}
+    union
+    select owners_orders.paid_date as date_day
+    from {{ ref('int_paid_orders') }} as owners_orders
+    where owners_orders.user_id in ({{ pending_owners('mall_orders') }})
+{%- endmacro %}
+
+{#- Users of the retention flags to recompute: changed users (their registration date) and the
+    users of changed sessions. -#}
+{% macro changed_returning_users() -%}
+    {{ pending_entities('mall_users') }}
+    union
+    {{ pending_owners('mall_visits') }}
+{%- endmacro %}

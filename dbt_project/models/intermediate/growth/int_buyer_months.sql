@@ -1,10 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['user_id', 'month_start'],
+        pre_hook="{{ delete_recomputed_users(pending_owners('mall_orders')) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
 -- Per buyer and month: paid orders and GMV by paid month, refunds of the buyer's paid orders by
--- refund month. A month with only a refund has a row with 0 paid orders.
+-- refund month. A month with only a refund has a row with 0 paid orders. A refresh recomputes
+-- the buyers of changed orders only.
 with
 
 paid_orders as (
 
     select * from {{ ref('int_paid_orders') }}
+    {% if is_incremental() %}
+        where user_id in ({{ pending_owners('mall_orders') }})
+    {% endif %}
 
 ),
 

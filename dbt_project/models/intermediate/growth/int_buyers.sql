@@ -1,17 +1,34 @@
--- One row per buyer (a user with at least one paid order): the first paid order, the latest
--- paid date, lifetime figures and the acquisition channel (the user's channel in the latest
--- users file; `unknown` when the user is in no users file or the code is empty).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='user_id',
+        pre_hook="{{ delete_recomputed_users(changed_buyers()) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_landing__pending_changes') }}
+-- One row per buyer (a user with at least one paid order): the first paid order (the earliest
+-- paid_at instant, ties to the smallest order_id compared as text), the latest paid date,
+-- lifetime figures and the acquisition channel (the user's channel in the latest users file;
+-- `unknown` when the user is in no users file or the code is empty). A refresh recomputes the
+-- buyers of changed orders and the changed users only.
 with
 
 paid_orders as (
 
     select * from {{ ref('int_paid_orders') }}
+    {% if is_incremental() %}
+        where user_id in ({{ changed_buyers() }})
+    {% endif %}
 
 ),
 
 users as (
 
     select * from {{ ref('int_users_deduplicated') }}
+    {% if is_incremental() %}
+        where user_id in ({{ changed_buyers() }})
+    {% endif %}
 
 ),
 
@@ -23,7 +40,9 @@ first_orders as (
         paid_date as first_paid_date,
         paid_month as cohort_month
     from paid_orders
-    where is_first_paid_order
+    qualify row_number() over (
+        partition by user_id order by paid_at, cast(order_id as varchar)
+    ) = 1
 
 ),
 

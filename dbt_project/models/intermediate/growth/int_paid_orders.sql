@@ -1,6 +1,7 @@
+{{ config(materialized='view') }}
 -- The paid orders (current state has paid_at; a refund never removes one) with the months of
--- their payment and refund, and which one is each buyer's first: the earliest paid_at instant,
--- ties to the smallest order_id compared as text.
+-- their payment and refund. A view: the per-user and per-day models that read it filter it to
+-- the buyers and dates they recompute.
 with
 
 orders as (
@@ -27,10 +28,7 @@ final as (
         paid_date,
         cast(date_trunc('month', paid_date) as date) as paid_month,
         refunded_date,
-        cast(date_trunc('month', refunded_date) as date) as refunded_month,
-        row_number() over (
-            partition by user_id order by paid_at, cast(order_id as varchar)
-        ) = 1 as is_first_paid_order
+        cast(date_trunc('month', refunded_date) as date) as refunded_month
     from orders
 
 )

@@ -1,5 +1,6 @@
 -- Orders by marketing activity (拼团, 秒杀, coupons...) per paid date: sales, discounts, the new
 -- buyers each activity brings and refunds by refund date. `none` holds orders without one.
+-- Every date of the calendar for every activity code of the orders' current states.
 with
 
 calendar as (
@@ -8,62 +9,17 @@ calendar as (
 
 ),
 
-orders as (
+activities_by_day as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
-
-),
-
-paid_orders as (
-
-    select * from {{ ref('int_paid_orders') }}
+    select * from {{ ref('int_activities_aggregated') }}
 
 ),
 
 activities as (
 
-    select distinct coalesce(activity_code, 'none') as activity_code from orders
+    select distinct activity_code from activities_by_day
     union
     select 'none' as activity_code
-
-),
-
-paid_by_day as (
-
-    select
-        paid_date as date_day,
-        activity_code,
-        count(*) as paid_orders,
-        count(distinct user_id) as buyers,
-        sum(item_count) as units,
-        sum(paid_amount) as gmv,
-        sum(gross_amount) as gross_sales,
-        sum(discount_amount) as discounts,
-        count(distinct user_id) filter (where is_first_paid_order) as new_buyers
-    from paid_orders
-    group by paid_date, activity_code
-
-),
-
-refunded_orders as (
-
-    select
-        refunded_date as date_day,
-        coalesce(activity_code, 'none') as activity_code,
-        refund_amount
-    from orders
-    where refunded_date is not null
-
-),
-
-refunds_by_day as (
-
-    select
-        date_day,
-        activity_code,
-        sum(refund_amount) as refunds
-    from refunded_orders
-    group by date_day, activity_code
 
 ),
 
@@ -72,24 +28,20 @@ daily as (
     select
         calendar.date_day,
         activities.activity_code,
-        cast(coalesce(paid_by_day.paid_orders, 0) as bigint) as paid_orders,
-        cast(coalesce(paid_by_day.buyers, 0) as bigint) as buyers,
-        cast(coalesce(paid_by_day.units, 0) as bigint) as units,
-        {{ round_money('coalesce(paid_by_day.gmv, 0)') }} as gmv,
-        {{ round_money('coalesce(paid_by_day.gross_sales, 0)') }} as gross_sales,
-        {{ round_money('coalesce(paid_by_day.discounts, 0)') }} as discounts,
-        cast(coalesce(paid_by_day.new_buyers, 0) as bigint) as new_buyers,
-        {{ round_money('coalesce(refunds_by_day.refunds, 0)') }} as refunds
+        cast(coalesce(activities_by_day.paid_orders, 0) as bigint) as paid_orders,
+        cast(coalesce(activities_by_day.buyers, 0) as bigint) as buyers,
+        cast(coalesce(activities_by_day.units, 0) as bigint) as units,
+        {{ round_money('coalesce(activities_by_day.gmv, 0)') }} as gmv,
+        {{ round_money('coalesce(activities_by_day.gross_sales, 0)') }} as gross_sales,
+        {{ round_money('coalesce(activities_by_day.discounts, 0)') }} as discounts,
+        cast(coalesce(activities_by_day.new_buyers, 0) as bigint) as new_buyers,
+        {{ round_money('coalesce(activities_by_day.refunds, 0)') }} as refunds
     from calendar
     cross join activities
-    left join paid_by_day
+    left join activities_by_day
         on
-            calendar.date_day = paid_by_day.date_day
-            and activities.activity_code = paid_by_day.activity_code
-    left join refunds_by_day
-        on
-            calendar.date_day = refunds_by_day.date_day
-            and activities.activity_code = refunds_by_day.activity_code
+            calendar.date_day = activities_by_day.date_day
+            and activities.activity_code = activities_by_day.activity_code
 
 ),
 

@@ -1,5 +1,6 @@
 -- New users per registration date and how many of them came back exactly 1, 7 and 30 days
--- later (a session started on that day). NULL while that day is after the calendar's last date.
+-- later (a session started on that day), from the per-user flags of int_user_returns. NULL
+-- while that day is after the calendar's last date.
 with
 
 calendar as (
@@ -8,15 +9,9 @@ calendar as (
 
 ),
 
-users as (
+returns as (
 
-    select * from {{ ref('int_users_deduplicated') }}
-
-),
-
-visits as (
-
-    select * from {{ ref('int_visits_deduplicated') }}
+    select * from {{ ref('int_user_returns') }}
 
 ),
 
@@ -26,38 +21,14 @@ last_date as (
 
 ),
 
-returns as (
-
-    -- the days after registration on which each new user started a session (1, 7, 30 only)
-    select distinct
-        users.user_id,
-        users.registered_date,
-        visits.started_date - users.registered_date as days_after
-    from users
-    inner join visits
-        on
-            users.user_id = visits.user_id
-            and visits.started_date - users.registered_date in (1, 7, 30)
-
-),
-
 cohorts as (
 
     select
         registered_date as cohort_date,
-        count(*) as new_users
-    from users
-    group by registered_date
-
-),
-
-retained as (
-
-    select
-        registered_date as cohort_date,
-        count(*) filter (where days_after = 1) as returned_d1,
-        count(*) filter (where days_after = 7) as returned_d7,
-        count(*) filter (where days_after = 30) as returned_d30
+        count(*) as new_users,
+        count(*) filter (where returned_d1) as returned_d1,
+        count(*) filter (where returned_d7) as returned_d7,
+        count(*) filter (where returned_d30) as returned_d30
     from returns
     group by registered_date
 
@@ -70,20 +41,19 @@ daily as (
         cast(coalesce(cohorts.new_users, 0) as bigint) as new_users,
         case
             when calendar.date_day + 1 <= last_date.calendar_last_date
-                then cast(coalesce(retained.returned_d1, 0) as bigint)
+                then cast(coalesce(cohorts.returned_d1, 0) as bigint)
         end as retained_d1,
         case
             when calendar.date_day + 7 <= last_date.calendar_last_date
-                then cast(coalesce(retained.returned_d7, 0) as bigint)
+                then cast(coalesce(cohorts.returned_d7, 0) as bigint)
         end as retained_d7,
         case
             when calendar.date_day + 30 <= last_date.calendar_last_date
-                then cast(coalesce(retained.returned_d30, 0) as bigint)
+                then cast(coalesce(cohorts.returned_d30, 0) as bigint)
         end as retained_d30
     from calendar
     cross join last_date
     left join cohorts on calendar.date_day = cohorts.cohort_date
-    left join retained on calendar.date_day = retained.cohort_date
 
 ),
 
