@@ -60,6 +60,22 @@ class WorkingTable:
         body = ",\n    ".join(lines)
         return f"create table if not exists {self.qualified_name} (\n    {body}\n)"
 
+    def comment_statements(self) -> list[str]:
+        """COMMENT ON statements that write the descriptions into the database (shown by
+        `duckdb_tables()` and `duckdb_columns()`, and by clients that read them)."""
+        return [
+            f"comment on table {self.qualified_name} is {sql_literal(self.description)}",
+            *(
+                f"comment on column {self.qualified_name}.{column.name} is "
+                f"{sql_literal(column.description)}"
+                for column in self.columns
+            ),
+        ]
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
 
 class ChangeKind(StrEnum):
     """What a change-log row asks the incremental models to recompute."""
@@ -220,6 +236,18 @@ def _check_mentions(con: duckdb.DuckDBPyConnection, table: WorkingTable, text: s
     )
 
 
+def _has_comment(con: duckdb.DuckDBPyConnection, table: WorkingTable) -> bool:
+    return (
+        fetch_value(
+            con,
+            "select comment from duckdb_tables() where database_name = current_database() "
+            "and schema_name = ? and table_name = ?",
+            [table.schema, table.name],
+        )
+        == table.description
+    )
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, table: WorkingTable) -> bool:
     return bool(
         fetch_value(
@@ -247,6 +275,9 @@ def ensure_working_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(schema))
     for table in WORKING_TABLES:
         con.execute(table.ddl())
+        if not _has_comment(con, table):
+            for statement in table.comment_statements():
+                con.execute(statement)
 
 
 # -- the change log ---------------------------------------------------------------------------

@@ -74,7 +74,8 @@ def mart_contents(path: str) -> dict[str, list[tuple]]:
         tables = [
             t
             for (t,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts'"
+                "select table_name from duckdb_tables() where schema_name = 'marts' "
+                "and table_name <> 'publish_info'"  # when and by what: not data
             ).fetchall()
         ]
         return {

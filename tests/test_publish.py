@@ -28,11 +28,21 @@ GMV_PAIR_SQL = (
 @pytest.fixture
 def small_work_db(tmp_path: Path) -> str:
     """A working database made by hand: two marts whose gmv totals agree (5 days; 4 channels a
-    day), a quarantine table, and a raw table that must not be published."""
+    day), a quarantine table, and a raw table that must not be published; the calendar and the
+    landed files the publish record reads."""
     path = tmp_path / "small.work.duckdb"
     with duckdb.connect(str(path)) as con:
-        for schema in ("marts", "quarantine", "raw"):
+        for schema in ("marts", "quarantine", "raw", "intermediate"):
             con.execute(f"create schema {schema}")
+        con.execute(
+            "create table intermediate.int_calendar_dates as select "
+            "cast(date '2026-11-01' + cast(day as integer) as date) as date_day "
+            "from range(5) as days(day)"
+        )
+        con.execute(
+            "create table raw.landed_files as select 'mall_orders' as source, "
+            "date '2026-11-05' as file_date, now() as loaded_at, 'loaded' as status"
+        )
         con.execute(
             "create table marts.average_order_value as select "
             "cast(date '2026-11-01' + cast(day as integer) as date) as date, "
@@ -216,11 +226,30 @@ def test_an_older_duckdb_opens_the_serving_file(tmp_path: Path, fixture_run: Pip
     )
     if install.returncode != 0:
         pytest.skip(f"could not install duckdb 1.1.3 from the registry: {install.stderr[-300:]}")
-    query = (
-        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-        "print(duckdb.__version__, con.execute('select count(*), sum(gmv) "
-        "from marts.average_order_value').fetchone())"
-    )
+    query = textwrap.dedent("""
+        import duckdb, json, sys
+        con = duckdb.connect(sys.argv[1], read_only=True)
+        public = "schema_name in ('marts', 'quarantine')"
+        print(json.dumps({
+            "version": duckdb.__version__,
+            "gmv": str(con.execute(
+                "select count(*), sum(gmv) from marts.average_order_value").fetchone()),
+            "tables": con.execute(
+                f"select count(*) from duckdb_tables() where {public}").fetchone()[0],
+            "columns": con.execute(
+                f"select count(*) from duckdb_columns() where {public}").fetchone()[0],
+            "undocumented": con.execute(
+                f"select schema_name || '.' || table_name from duckdb_tables() "
+                f"where {public} and coalesce(comment, '') = '' union all "
+                f"select schema_name || '.' || table_name || '.' || column_name "
+                f"from duckdb_columns() where {public} and coalesce(comment, '') = '' "
+                "order by 1").fetchall(),
+            "rate_comment": con.execute(
+                "select comment from duckdb_columns() where schema_name = 'marts' and "
+                "table_name = 'order_conversion' and column_name = 'order_conversion_rate'"
+            ).fetchone()[0],
+        }))
+    """)
     result = subprocess.run(
         [str(venv / "bin" / "python"), "-c", query, fixture_run.settings.warehouse_path],
         capture_output=True,
@@ -228,4 +257,9 @@ def test_an_older_duckdb_opens_the_serving_file(tmp_path: Path, fixture_run: Pip
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1.1.3 (33, Decimal('4804.99'))"
+    seen = json.loads(result.stdout)
+    assert (seen["version"], seen["gmv"]) == ("1.1.3", "(33, Decimal('4804.99'))")
+    # every public table and column describes itself, in the DuckDB BI tools bundle
+    assert seen["tables"] >= 24 and seen["columns"] > 200
+    assert seen["undocumented"] == []
+    assert "fraction" in seen["rate_comment"]

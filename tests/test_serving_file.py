@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from ingestion.schemas import SOURCES
 from tests.helpers import (
     FIXTURE_LANDING,
     PipelineRun,
     make_settings,
     mart_contents,
+    rows,
     run_pipeline,
 )
 
@@ -148,7 +152,63 @@ def test_growth_marts_have_the_spec_columns_and_types(serving: duckdb.DuckDBPyCo
 def test_serving_file_holds_marts_and_quarantine_only(serving: duckdb.DuckDBPyConnection) -> None:
     tables = serving.execute("select schema_name, table_name from duckdb_tables()").fetchall()
     assert {schema for schema, _ in tables} == {"marts", "quarantine"}
-    assert {table for schema, table in tables if schema == "marts"} == SPEC_MARTS
+    assert {table for schema, table in tables if schema == "marts"} == SPEC_MARTS | {"publish_info"}
+
+
+# the tables of the marts schema that are not marts of a grain: the seeds and the publish record
+NOT_A_GRAIN = {"kpi_targets", "segment_thresholds", "publish_info"}
+
+
+def test_every_public_table_and_column_describes_itself(
+    serving: duckdb.DuckDBPyConnection,
+) -> None:
+    public = "schema_name in ('marts', 'quarantine')"
+    tables = serving.execute(
+        f"select schema_name, table_name, coalesce(comment, '') from duckdb_tables() where {public}"
+    ).fetchall()
+    columns = serving.execute(
+        "select schema_name, table_name, column_name, data_type, coalesce(comment, '') "
+        f"from duckdb_columns() where {public}"
+    ).fetchall()
+    assert [f"{s}.{t}" for s, t, comment in tables if not comment] == []
+    assert [f"{s}.{t}.{c}" for s, t, c, _, comment in columns if not comment] == []
+    # a mart says its grain; money says it is CNY; a rate or share says it is a fraction
+    assert [
+        t
+        for s, t, comment in tables
+        if s == "marts" and t not in NOT_A_GRAIN and "Grain" not in comment
+    ] == []
+    money = [
+        f"{t}.{c}"
+        for s, t, c, data_type, comment in columns
+        if data_type == "DECIMAL(18,2)" and "CNY" not in comment and t != "segment_thresholds"
+    ]
+    assert money == []
+    rates = [
+        f"{t}.{c}"
+        for s, t, c, _, comment in columns
+        if c.endswith(("_rate", "_share")) and "fraction" not in comment
+    ]
+    assert rates == []
+
+
+def test_the_publish_record_says_what_the_data_is_as_of(
+    serving: duckdb.DuckDBPyConnection,
+) -> None:
+    record = rows(serving, "select * from marts.publish_info order by source")
+    assert {r["source"] for r in record} == {schema.name for schema in SOURCES}
+    assert {
+        (r["first_date"], r["last_date"], r["business_timezone"], r["storage_version"])
+        for r in record
+    } == {(date(2026, 10, 30), date(2026, 12, 1), "Asia/Shanghai", "v1.1.0")}
+    assert {r["siyu_version"] for r in record} == {version("siyu")}
+    last = {r["source"]: r["last_file_date"] for r in record}
+    assert last["mall_orders"] == date(2026, 12, 1)
+    assert last["mall_visits"] == date(2026, 11, 30)
+    assert last["channels_registry"] is None  # a whole file
+    # every source of the fixture landed; one publish
+    assert all(r["last_loaded_at"] is not None for r in record)
+    assert len({r["published_at"] for r in record}) == 1
 
 
 def test_no_phone_number_reaches_the_serving_file(serving: duckdb.DuckDBPyConnection) -> None:

@@ -46,6 +46,7 @@ def serving_warehouse(context: AssetExecutionContext, siyu: SiyuSettings) -> Mat
         siyu.warehouse_path,
         siyu.storage_version,
         duckdb_config=siyu.duckdb_config(),
+        business_timezone=siyu.business_timezone,
     )
     context.log.info(f"published {report.path} (storage version {report.storage_version})")
     return MaterializeResult(
