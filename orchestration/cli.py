@@ -249,6 +249,21 @@ def command_ui(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=ui_environment(settings))
 
 
+def command_docs(args: argparse.Namespace) -> int:
+    from orchestration.runner import WriterBusyError
+    from orchestration.transform.docs import DocsError, write_docs_site
+
+    settings = _settings_from(args)
+    print("Writing dbt's docs site (models, columns, lineage from the landing sources) ...")
+    try:
+        site = write_docs_site(settings)
+    except (DocsError, WriterBusyError) as error:
+        print(f"siyu docs: {error}", file=sys.stderr)
+        return 1
+    print(f"Docs site: {site.index} (one file: open it in a browser, no server or network)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="siyu", description="Siyu: the analytics warehouse for WeChat private-domain growth."
@@ -313,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of order and visit rows written dirty, to see the quarantine (e.g. 0.01)",
     )
     generate.set_defaults(handler=command_generate)
+
+    docs = commands.add_parser(
+        "docs", help="write dbt's static docs site (models, columns, lineage) beside the warehouse"
+    )
+    paths(docs)
+    docs.set_defaults(handler=command_docs)
 
     ui = commands.add_parser("ui", help="start the Dagster UI for this project")
     paths(ui)
