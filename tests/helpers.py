@@ -3,6 +3,11 @@ pipeline, and reading query results. Fixtures live in conftest.py; helpers live 
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from ingestion.content_hash import content_digest
 from orchestration.run_report import RefreshOutcome
 from orchestration.runner import run_refresh
 from orchestration.settings import DEFAULT_TIMEZONE, SiyuSettings
@@ -104,3 +110,33 @@ def assert_row(actual: dict, expected: dict, where: str) -> None:
 
 def M(text: str) -> Decimal:
     return Decimal(text)
+
+
+# throwaway environments of the clients tests (tests/test_clients.py), kept between test runs
+CLIENTS_CACHE = Path(
+    os.environ.get("SIYU_TEST_CLIENTS_CACHE", Path.home() / ".cache" / "siyu" / "test-clients")
+)
+
+
+def client_environment(name: str, requirements: tuple[str, ...]) -> Path:
+    """A virtual environment with `requirements` installed, made once and reused by later test
+    runs (keyed by the requirements and this Python's version); test workers wait for the one
+    that installs it. Skips the test when the registry cannot provide them."""
+    key = content_digest(f"{sys.version_info[:2]} {' '.join(requirements)}".encode())[:10]
+    venv = CLIENTS_CACHE / f"{name}-{key}"
+    CLIENTS_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CLIENTS_CACHE / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".installed").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            install = subprocess.run(
+                [str(venv / "bin" / "pip"), "install", "--quiet", *requirements],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if install.returncode != 0:
+                pytest.skip(f"could not install {requirements}: {install.stderr[-300:]}")
+            (venv / ".installed").write_text(" ".join(requirements) + "\n")
+    return venv
