@@ -125,6 +125,7 @@ def command_demo(args: argparse.Namespace) -> int:
     from orchestration.partitions import last_complete_day
     from orchestration.runner import run_refresh
     from orchestration.serving.kpi_summary import kpi_summary_lines
+    from orchestration.serving.report import report_path
     from synthetic.generator import (
         GeneratorSettings,
         generate_landing_zone,
@@ -162,6 +163,25 @@ def command_demo(args: argparse.Namespace) -> int:
     print(f"Warehouse (open it with DuckDB, read-only): {settings.warehouse_path}")
     for line in kpi_summary_lines(settings.warehouse_path):
         print(line)
+    print(f"KPI report (open it in a browser): {report_path(settings.warehouse_path)}")
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from orchestration.serving.report import build_kpi_report
+
+    settings = _settings_from(args)
+    if not Path(settings.warehouse_path).exists():
+        print(
+            f"siyu report: no serving file at {settings.warehouse_path}: run `siyu refresh` "
+            "(or `siyu demo`) first",
+            file=sys.stderr,
+        )
+        return 1
+    report = build_kpi_report(
+        settings.warehouse_path, out_path=args.out, work_db_path=settings.work_db_path
+    )
+    print(f"KPI report as of {report.as_of}: {report.path}")
     return 0
 
 
@@ -328,6 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of order and visit rows written dirty, to see the quarantine (e.g. 0.01)",
     )
     generate.set_defaults(handler=command_generate)
+
+    report = commands.add_parser(
+        "report", help="write the KPI report (one offline HTML file) from the serving file"
+    )
+    paths(report)
+    report.add_argument("--out", help="the HTML file (default: kpi_report.html beside it)")
+    report.set_defaults(handler=command_report)
 
     docs = commands.add_parser(
         "docs", help="write dbt's static docs site (models, columns, lineage) beside the warehouse"

@@ -24,7 +24,7 @@ from orchestration.operations.freshness import build_freshness_checks
 from orchestration.operations.schedules import build_daily_schedule
 from orchestration.operations.sensors import build_landing_sensor
 from orchestration.partitions import daily_partitions
-from orchestration.serving.assets import serving_warehouse
+from orchestration.serving.assets import kpi_report, serving_warehouse
 from orchestration.settings import SiyuSettings, resolve_settings
 from orchestration.transform.assets import build_dbt_assets
 from orchestration.transform.project import (
@@ -50,6 +50,7 @@ def build_definitions(
             *build_bookkeeping_specs(raw_assets),
             dbt_assets,
             serving_warehouse,
+            kpi_report,
         ],
         asset_checks=build_freshness_checks(settings.business_timezone),
         jobs=[refresh_job],

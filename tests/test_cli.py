@@ -57,10 +57,11 @@ def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
     assert second.stdout.count("raw/mall_orders:") == 1
     # progress while it runs: the last step's line, counted against the job's steps
     last_step = re.search(
-        r"serving__siyu_warehouse done in [\d.]+ s \((\d+) of (\d+) steps\)", second.stdout
+        r"serving__kpi_report done in [\d.]+ s \((\d+) of (\d+) steps\)", second.stdout
     )
     assert last_step is not None and last_step[1] == last_step[2], second.stdout
-    assert second.stdout.index("serving__siyu_warehouse done") < second.stdout.index("Refreshed")
+    # the report, downstream of the publish, is the run's last step
+    assert second.stdout.index("serving__kpi_report done") < second.stdout.index("Refreshed")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         # 10-30 .. 11-30 (the article_detail fetch of 11-30 ends the calendar)
         assert (

@@ -1,8 +1,9 @@
 """The last asset: the serving DuckDB file that analysts and BI tools open."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.serving.publish import publish_serving_file
+from orchestration.serving.report import build_kpi_report
 from orchestration.settings import SiyuSettings
 
 MART_NAMES = (
@@ -30,8 +31,11 @@ MART_NAMES = (
 )
 
 
+SERVING_KEY = AssetKey(["serving", "siyu_warehouse"])
+
+
 @asset(
-    key=AssetKey(["serving", "siyu_warehouse"]),
+    key=SERVING_KEY,
     group_name="serving",
     deps=[AssetKey(["marts", name]) for name in MART_NAMES],
     kinds={"duckdb"},
@@ -55,5 +59,28 @@ def serving_warehouse(context: AssetExecutionContext, siyu: SiyuSettings) -> Mat
             "storage_version": report.storage_version,
             "tables": len(report.tables),
             "rows_by_table": report.tables,
+        }
+    )
+
+
+@asset(
+    key=AssetKey(["serving", "kpi_report"]),
+    group_name="serving",
+    deps=[SERVING_KEY],
+    kinds={"html"},
+    description=(
+        "The KPI report beside the serving file (kpi_report.html): one offline HTML file with the "
+        "KPI scorecard against targets, followers, channels, content, distributors and data "
+        "quality, read from the published file."
+    ),
+)
+def kpi_report(context: AssetExecutionContext, siyu: SiyuSettings) -> MaterializeResult:
+    report = build_kpi_report(siyu.warehouse_path, work_db_path=siyu.work_db_path)
+    context.log.info(f"wrote {report.path}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(report.path)),
+            "as_of": str(report.as_of),
+            "summary": MetadataValue.md(report.markdown),
         }
     )
