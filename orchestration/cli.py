@@ -14,7 +14,9 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from orchestration.progress import Progress, progress_for
 from orchestration.run_report import RefreshOutcome
 from orchestration.settings import (
     DEFAULT_TIMEZONE,
@@ -34,15 +36,37 @@ DEMO_SCALE = 0.05
 DEMO_SEED = 7
 
 
-def _terminal_progress() -> Callable[[str], None]:
-    """Progress lines onto the terminal as it is now: the run's own output is redirected to
-    the run log while it runs."""
-    terminal = sys.stdout
+def _terminal_progress() -> Progress:
+    """Progress onto the terminal as it is now (the run's own output is redirected to the run
+    log while it runs): a bar on a terminal, plain lines otherwise."""
+    return progress_for(sys.stdout)
 
-    def show(line: str) -> None:
-        print(line, file=terminal, flush=True)
 
-    return show
+def _refresh_with_progress(settings: SiyuSettings, **options: Any) -> RefreshOutcome:
+    from orchestration.runner import run_refresh
+
+    progress = _terminal_progress()
+    try:
+        return run_refresh(
+            settings,
+            progress=progress.line,
+            status=lambda done, total, doing: progress.status(done, total, "steps", doing),
+            **options,
+        )
+    finally:
+        progress.finish()
+
+
+def _generate_with_progress(generate: Callable[..., Any], settings: Any) -> Any:
+    """The generator with a bar of its days on a terminal (nothing per day elsewhere)."""
+    progress = _terminal_progress()
+    try:
+        return generate(
+            settings,
+            on_day=lambda done, total, day: progress.status(done, total, "days", f"{day}"),
+        )
+    finally:
+        progress.finish()
 
 
 def _print_outcome(outcome: RefreshOutcome) -> None:
@@ -80,7 +104,8 @@ def _settings_from(args: argparse.Namespace) -> SiyuSettings:
 def command_generate(args: argparse.Namespace) -> int:
     from synthetic.generator import DEFAULT_START, GeneratorSettings, generate_landing_zone
 
-    summary = generate_landing_zone(
+    summary = _generate_with_progress(
+        generate_landing_zone,
         GeneratorSettings(
             out=Path(args.out),
             days=args.days,
@@ -88,7 +113,7 @@ def command_generate(args: argparse.Namespace) -> int:
             seed=args.seed,
             start=args.start or DEFAULT_START,
             dirty_share=args.dirty_share,
-        )
+        ),
     )
     print(
         f"Wrote {summary.files} files ({summary.rows} rows) for {summary.start} .. {summary.end} "
@@ -98,8 +123,6 @@ def command_generate(args: argparse.Namespace) -> int:
 
 
 def command_refresh(args: argparse.Namespace) -> int:
-    from orchestration.runner import run_refresh
-
     settings = _settings_from(args)
     window = _window(args)
     if window is None:
@@ -108,14 +131,13 @@ def command_refresh(args: argparse.Namespace) -> int:
     if not Path(settings.landing_dir).is_dir():
         print(f"error: the landing folder {settings.landing_dir} does not exist", file=sys.stderr)
         return 2
-    outcome = run_refresh(
+    outcome = _refresh_with_progress(
         settings,
-        start,
-        end,
+        start=start,
+        end=end,
         force_reload=args.force_reload,
         full_refresh=args.full_refresh,
         fetch_from_wechat=not args.no_fetch,
-        progress=_terminal_progress(),
     )
     _print_outcome(outcome)
     return 0 if outcome.success else 1
@@ -123,7 +145,6 @@ def command_refresh(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     from orchestration.partitions import last_complete_day
-    from orchestration.runner import run_refresh
     from orchestration.serving.kpi_summary import kpi_summary_lines
     from orchestration.serving.report import report_path
     from synthetic.generator import (
@@ -139,23 +160,22 @@ def command_demo(args: argparse.Namespace) -> int:
     else:
         # the sample ends yesterday in the business time zone, like a live landing zone
         yesterday = last_complete_day(datetime.now(tz=UTC), settings.business_timezone)
-        summary = generate_landing_zone(
+        summary = _generate_with_progress(
+            generate_landing_zone,
             GeneratorSettings(
                 out=landing,
                 days=DEMO_DAYS,
                 scale=DEMO_SCALE,
                 seed=DEMO_SEED,
                 start=yesterday - timedelta(days=DEMO_DAYS - 1),
-            )
+            ),
         )
         print(
             f"Generated a sample landing zone: {summary.files} files, {summary.rows} rows, "
             f"{summary.start} .. {summary.end}, in {landing}"
         )
     print("Running the refresh (Dagster job siyu_refresh: land → dbt build → publish) ...")
-    outcome = run_refresh(  # the demo stays offline
-        settings, fetch_from_wechat=False, progress=_terminal_progress()
-    )
+    outcome = _refresh_with_progress(settings, fetch_from_wechat=False)  # the demo stays offline
     _print_outcome(outcome)
     if not outcome.success:
         return 1

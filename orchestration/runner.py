@@ -140,6 +140,8 @@ def dbt_run_results(settings: SiyuSettings, since: float) -> dict[str, Any] | No
 
 
 ProgressPrinter = Callable[[str], None]
+# how far the run is: steps finished, steps in all, the steps running now
+StatusPrinter = Callable[[int, int, str], None]
 _STEP_EVENTS = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_SUCCESS,
@@ -160,10 +162,12 @@ class ProgressWatcher(threading.Thread):
         steps: int,
         printer: ProgressPrinter,
         announce_after: float = 5.0,
+        status: StatusPrinter | None = None,
     ) -> None:
         super().__init__(name="siyu-progress", daemon=True)
         self._instance, self._run_id, self._steps, self._printer = instance, run_id, steps, printer
         self._announce_after = announce_after
+        self._status = status
         self._done = threading.Event()
         self._seen = 0
         self._running: dict[str, float] = {}  # step key -> when it started (event time)
@@ -206,6 +210,8 @@ class ProgressWatcher(threading.Thread):
                     f"{step} {verdict} in {took:.1f} s ({self._finished} of {self._steps} steps)",
                 )
         self._seen = len(entries)
+        if self._status is not None:
+            self._status(self._finished, self._steps, ", ".join(sorted(self._running)))
         now = time.time()
         for step, since in self._running.items():
             if step not in self._announced and now - since >= self._announce_after:
@@ -233,11 +239,13 @@ def run_refresh(
     fetch_from_wechat: bool = True,
     instance: DagsterInstance | None = None,
     progress: ProgressPrinter | None = None,
+    status: StatusPrinter | None = None,
 ) -> RefreshOutcome:
     """Run the refresh job in-process for the business days [start, end] (all landed days when
     unset): one partition, or one run over a partition range (single-run backfill). With
     `fetch_from_wechat` and credentials in the environment, the job fetches from WeChat first;
-    the days then default to yesterday's. `progress` gets a line as each step starts and ends."""
+    the days then default to yesterday's. `progress` gets the day range, then a line as a step
+    ends (or runs long); `status`, how many steps are done and which are running."""
     wechat = wechat_credentials_resource(os.environ) if fetch_from_wechat else None
     yesterday = last_complete_day(datetime.now(tz=UTC), settings.business_timezone)
     if wechat is not None and start is None and end is None:
@@ -256,11 +264,15 @@ def run_refresh(
     )
     run_instance = instance or persistent_instance(settings)
     run_id = make_new_run_id()
+    steps = len(job.nodes_in_topological_order)
     watcher = (
-        ProgressWatcher(run_instance, run_id, len(job.nodes_in_topological_order), progress)
+        ProgressWatcher(run_instance, run_id, steps, progress, status=status)
         if progress is not None
         else None
     )
+    if progress is not None:
+        days = (last - first).days + 1
+        progress(f"Business days {first} .. {last} ({days} day{'s' * (days > 1)}), {steps} steps")
     started = time.time()
     try:
         with writer_lock(settings.work_db_path):

@@ -9,6 +9,7 @@ visitors and ~2k paid orders a day.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -731,9 +732,11 @@ class _Generator:
                 sum(len(a["detail_list"]) for a in body),
             )
 
-    def run(self) -> GenerationSummary:
+    def run(self, on_day: Callable[[int, int, date], None] | None = None) -> GenerationSummary:
         self.write_reference()
         for i, day in enumerate(self.days):
+            if on_day is not None:
+                on_day(i, len(self.days), day)
             if i % 7 == 0:
                 self.write_roster(day, i)
             self.write_users(day, i)
@@ -745,10 +748,13 @@ class _Generator:
         return GenerationSummary(self.out, self.s.start, self.end, self.files, self.rows)
 
 
-def generate_landing_zone(settings: GeneratorSettings) -> GenerationSummary:
-    """Write a full landing zone for `settings.days` days from `settings.start`."""
+def generate_landing_zone(
+    settings: GeneratorSettings, on_day: Callable[[int, int, date], None] | None = None
+) -> GenerationSummary:
+    """Write a full landing zone for `settings.days` days from `settings.start`; `on_day` is
+    told each day as it begins (days done, days in all, the day)."""
     settings.out.mkdir(parents=True, exist_ok=True)
-    return _Generator(settings).run()
+    return _Generator(settings).run(on_day)
 
 
 def landing_zone_is_present(landing_dir: Path) -> bool:

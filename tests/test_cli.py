@@ -60,6 +60,9 @@ def test_refresh_one_day_range_then_everything(tmp_path: Path) -> None:
         r"serving__kpi_report done in [\d.]+ s \((\d+) of (\d+) steps\)", second.stdout
     )
     assert last_step is not None and last_step[1] == last_step[2], second.stdout
+    # the day range first; not a terminal: plain lines, no bar redrawn in place
+    assert "Business days 2026-10-30 .. 2026-12-01 (33 days), " in second.stdout
+    assert "\r" not in second.stdout and "\x1b" not in second.stdout
     # the report, downstream of the publish, is the run's last step
     assert second.stdout.index("serving__kpi_report done") < second.stdout.index("Refreshed")
     with duckdb.connect(str(warehouse), read_only=True) as con:
