@@ -124,27 +124,12 @@ final as (
         figures.net_spend,
         figures.average_order_value,
         figures.recency_days,
-        case
-            when figures.recency_days <= t.r_score_5_max_recency_days then 5
-            when figures.recency_days <= t.r_score_4_max_recency_days then 4
-            when figures.recency_days <= t.r_score_3_max_recency_days then 3
-            when figures.recency_days <= t.r_score_2_max_recency_days then 2
-            else 1
-        end as r_score,
-        case
-            when figures.paid_orders >= t.f_score_5_min_paid_orders then 5
-            when figures.paid_orders >= t.f_score_4_min_paid_orders then 4
-            when figures.paid_orders >= t.f_score_3_min_paid_orders then 3
-            when figures.paid_orders >= t.f_score_2_min_paid_orders then 2
-            else 1
-        end as f_score,
-        case
-            when figures.net_spend >= t.m_score_5_min_net_spend then 5
-            when figures.net_spend >= t.m_score_4_min_net_spend then 4
-            when figures.net_spend >= t.m_score_3_min_net_spend then 3
-            when figures.net_spend >= t.m_score_2_min_net_spend then 2
-            else 1
-        end as m_score,
+        {{ score_from_ladder('figures.recency_days', 't', 'r', 'max_recency_days', '<=') }}
+            as r_score,
+        {{ score_from_ladder('figures.paid_orders', 't', 'f', 'min_paid_orders', '>=') }}
+            as f_score,
+        {{ score_from_ladder('figures.net_spend', 't', 'm', 'min_net_spend', '>=') }}
+            as m_score,
         case
             when
                 figures.recency_days <= t.vip_max_recency_days
