@@ -20,7 +20,7 @@ from enum import StrEnum
 
 import duckdb
 
-from ingestion.queries import fetch_value
+from ingestion.queries import fetch_value, sql_literal
 from ingestion.schemas import SOURCES, SourceSchema
 
 
@@ -71,10 +71,6 @@ class WorkingTable:
                 for column in self.columns
             ),
         ]
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class ChangeKind(StrEnum):

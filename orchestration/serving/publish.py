@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.queries import fetch_value
+from ingestion.queries import fetch_value, sql_literal
 from ingestion.schemas import SOURCES
-from ingestion.working_database import TableColumn, WorkingTable, sql_literal
+from ingestion.working_database import TableColumn, WorkingTable
 
 PUBLISHED_SCHEMAS = ("marts", "quarantine")
 
