@@ -304,6 +304,52 @@ def command_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def command_metrics(args: argparse.Namespace) -> int:
+    from orchestration.serving.metrics import MetricsError, MetricsRequest, SemanticLayer
+
+    settings = _settings_from(args)
+    try:
+        with SemanticLayer(settings.warehouse_path) as layer:
+            if args.metrics_command == "list":
+                for metric in layer.definitions():
+                    print(f"{metric.name:<32} {metric.type:<8} {metric.description}")
+                return 0
+            if args.metrics_command == "dimensions":
+                for name in layer.group_bys(_names(args.metrics)):
+                    print(name)
+                return 0
+            request = MetricsRequest(
+                metrics=_names(args.metrics),
+                group_by=_names(args.group_by),
+                start=args.start,
+                end=args.end,
+                where=tuple(args.where),
+                # rows in the order of the group-by items unless asked otherwise
+                order_by=_names(args.order) or _names(args.group_by),
+                limit=args.limit,
+            )
+            if args.explain:
+                print(layer.sql(request))
+                return 0
+            answer = layer.query(request)
+    except MetricsError as error:
+        print(f"siyu metrics: {error}", file=sys.stderr)
+        return 1
+    if args.csv:
+        answer.frame.write_csv(args.csv)
+        print(f"{answer.frame.height} rows written to {args.csv}")
+        return 0
+    import polars as pl
+
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, fmt_str_lengths=60):
+        print(answer.frame)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="siyu", description="Siyu: the analytics warehouse for WeChat private-domain growth."
@@ -381,6 +427,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     paths(docs)
     docs.set_defaults(handler=command_docs)
+
+    metrics = commands.add_parser(
+        "metrics",
+        help="query the metric definitions (dbt MetricFlow) against the serving file, read-only",
+    )
+    metrics_commands = metrics.add_subparsers(dest="metrics_command", required=True)
+    metrics_list = metrics_commands.add_parser("list", help="the metrics and what each means")
+    paths(metrics_list)
+    metrics_dimensions = metrics_commands.add_parser(
+        "dimensions", help="what the given metrics can be grouped by"
+    )
+    paths(metrics_dimensions)
+    metrics_dimensions.add_argument("--metrics", required=True, help="comma-separated names")
+    metrics_query = metrics_commands.add_parser(
+        "query",
+        help="metrics by time grain and channel, e.g. --group-by metric_time__month,channel",
+    )
+    paths(metrics_query)
+    metrics_query.add_argument("--metrics", required=True, help="comma-separated metric names")
+    metrics_query.add_argument(
+        "--group-by",
+        default="",
+        help="comma-separated: metric_time__day|week|month|quarter|year, channel, ...",
+    )
+    metrics_query.add_argument("--start", type=_parse_date, help="first metric_time date")
+    metrics_query.add_argument("--end", type=_parse_date, help="last metric_time date")
+    metrics_query.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        help="a filter, e.g. \"{{ Entity('channel') }} = 'search_ads'\" (repeatable)",
+    )
+    metrics_query.add_argument(
+        "--order", default="", help="comma-separated; -name for descending (default: group-by)"
+    )
+    metrics_query.add_argument("--limit", type=int)
+    metrics_query.add_argument("--csv", help="write the rows to this CSV file")
+    metrics_query.add_argument(
+        "--explain", action="store_true", help="print the SQL, do not run it"
+    )
+    for sub in (metrics_list, metrics_dimensions, metrics_query):
+        sub.set_defaults(handler=command_metrics, metrics_command=sub.prog.split()[-1])
 
     ui = commands.add_parser("ui", help="start the Dagster UI for this project")
     paths(ui)
