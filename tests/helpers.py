@@ -140,3 +140,32 @@ def client_environment(name: str, requirements: tuple[str, ...]) -> Path:
                 pytest.skip(f"could not install {requirements}: {install.stderr[-300:]}")
             (venv / ".installed").write_text(" ".join(requirements) + "\n")
     return venv
+
+
+def node_client_environment(name: str, packages: tuple[str, ...]) -> Path:
+    """A folder with the npm `packages` installed (node_modules/), made once and reused like
+    `client_environment`. Skips the test without Node.js and npm, or when the registry cannot
+    provide them."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.skip("Node.js and npm are not installed")
+    key = content_digest(" ".join(packages).encode())[:10]
+    folder = CLIENTS_CACHE / f"{name}-{key}"
+    CLIENTS_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CLIENTS_CACHE / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".installed").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            (folder / "package.json").write_text('{"name": "siyu-test-client", "private": true}')
+            install = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--silent", *packages],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if install.returncode != 0:
+                pytest.skip(f"could not install {packages}: {install.stderr[-300:]}")
+            (folder / ".installed").write_text(" ".join(packages) + "\n")
+    return folder

@@ -1,7 +1,8 @@
 """The published file opened read-only by the clients analysts and BI tools use, each installed
 into a throwaway environment cached between test runs (`client_environment`): the oldest
-supported DuckDB (1.1.3, what BI tools bundle), the DuckDB CLI from PyPI, and SQLAlchemy 1.4
-with duckdb-engine (what Superset and JupySQL use)."""
+supported DuckDB (1.1.3, what BI tools bundle), the DuckDB CLI from PyPI, SQLAlchemy 1.4
+with duckdb-engine (what Superset and JupySQL use), and Evidence's DuckDB connector from npm
+(Node.js)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from tests.helpers import PipelineRun, client_environment
+from tests.helpers import PipelineRun, client_environment, node_client_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.clients]
 
@@ -123,3 +125,46 @@ def test_sqlalchemy_with_duckdb_engine_queries_and_inspects(fixture_run: Pipelin
     assert {"order_conversion", "kpi_scorecard", "publish_info"} <= set(seen["tables"])
     assert "Grain: date" in seen["comment"]
     assert "fraction" in seen["column_comment"]
+
+
+# what `npm run sources` does with a DuckDB source: the connector's runQuery on the source
+# folder's file (a symbolic link to the serving file, as the README suggests)
+EVIDENCE_QUERY = """
+import { createRequire } from "module";
+const require = createRequire(process.cwd() + "/");
+const runQuery = require("@evidence-dev/duckdb");
+const [directory, filename, sql] = process.argv.slice(2);
+const result = await runQuery(sql, { directory, filename });
+const rows = [];
+for await (const batch of result.rows()) rows.push(...batch);
+console.log(JSON.stringify({ columns: result.columnTypes.map((c) => c.name), rows },
+  (key, value) => (typeof value === "bigint" ? Number(value) : value)));
+"""
+
+
+def test_evidence_duckdb_connector_reads_the_file_through_a_source_link(
+    tmp_path: Path, fixture_run: PipelineRun
+) -> None:
+    client = node_client_environment("evidence-duckdb", ("@evidence-dev/duckdb@2.0.1",))
+    source = tmp_path / "sources" / "siyu"
+    source.mkdir(parents=True)
+    (source / "siyu.duckdb").symlink_to(fixture_run.settings.warehouse_path)
+    script = tmp_path / "query.mjs"
+    script.write_text(EVIDENCE_QUERY)
+    sql = GMV.replace("sum(gmv)", "sum(gmv)::varchar")  # exact, as text
+    # another reader holds the file meanwhile: a read-write open would fail on its lock
+    with duckdb.connect(fixture_run.settings.warehouse_path, read_only=True):
+        done = subprocess.run(
+            ["node", str(script), str(source), "siyu.duckdb", sql],
+            cwd=client,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "columns": ["days", "gmv"],
+        "rows": [{"days": 33, "gmv": "4804.99"}],
+    }
+    # the connector opens a file READ_ONLY: no WAL, and the file is unchanged
+    assert not Path(f"{fixture_run.settings.warehouse_path}.wal").exists()
