@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -118,54 +119,48 @@ CLIENTS_CACHE = Path(
 )
 
 
-def client_environment(name: str, requirements: tuple[str, ...]) -> Path:
-    """A virtual environment with `requirements` installed, made once and reused by later test
-    runs (keyed by the requirements and this Python's version); test workers wait for the one
-    that installs it. Skips the test when the registry cannot provide them."""
-    key = content_digest(f"{sys.version_info[:2]} {' '.join(requirements)}".encode())[:10]
-    venv = CLIENTS_CACHE / f"{name}-{key}"
-    CLIENTS_CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CLIENTS_CACHE / f".{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".installed").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            install = subprocess.run(
-                [str(venv / "bin" / "pip"), "install", "--quiet", *requirements],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            if install.returncode != 0:
-                pytest.skip(f"could not install {requirements}: {install.stderr[-300:]}")
-            (venv / ".installed").write_text(" ".join(requirements) + "\n")
-    return venv
-
-
-def node_client_environment(name: str, packages: tuple[str, ...]) -> Path:
-    """A folder with the npm `packages` installed (node_modules/), made once and reused like
-    `client_environment`. Skips the test without Node.js and npm, or when the registry cannot
-    provide them."""
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        pytest.skip("Node.js and npm are not installed")
-    key = content_digest(" ".join(packages).encode())[:10]
-    folder = CLIENTS_CACHE / f"{name}-{key}"
+def _cached_install(
+    name: str, key_text: str, packages: tuple[str, ...], install: Callable[[Path], list[str]]
+) -> Path:
+    """A folder made once by `install` (which prepares the folder and returns the install
+    command to run in it) and reused by later test runs, keyed by `key_text`; test workers wait
+    for the one that installs it. Skips the test when the registry cannot provide `packages`."""
+    folder = CLIENTS_CACHE / f"{name}-{content_digest(key_text.encode())[:10]}"
     CLIENTS_CACHE.mkdir(parents=True, exist_ok=True)
     with open(CLIENTS_CACHE / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (folder / ".installed").exists():
             shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            (folder / "package.json").write_text('{"name": "siyu-test-client", "private": true}')
-            install = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--silent", *packages],
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            if install.returncode != 0:
-                pytest.skip(f"could not install {packages}: {install.stderr[-300:]}")
+            command = install(folder)
+            done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                pytest.skip(f"could not install {packages}: {done.stderr[-300:]}")
             (folder / ".installed").write_text(" ".join(packages) + "\n")
     return folder
+
+
+def client_environment(name: str, requirements: tuple[str, ...]) -> Path:
+    """A virtual environment with `requirements` installed (keyed by them and this Python's
+    version), cached between test runs."""
+
+    def make_venv(venv: Path) -> list[str]:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        return [str(venv / "bin" / "pip"), "install", "--quiet", *requirements]
+
+    key = f"{sys.version_info[:2]} {' '.join(requirements)}"
+    return _cached_install(name, key, requirements, make_venv)
+
+
+def node_client_environment(name: str, packages: tuple[str, ...]) -> Path:
+    """A folder with the npm `packages` installed (node_modules/), cached between test runs.
+    Skips the test without Node.js and npm."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.skip("Node.js and npm are not installed")
+
+    def make_package(folder: Path) -> list[str]:
+        folder.mkdir(parents=True)
+        (folder / "package.json").write_text('{"name": "siyu-test-client", "private": true}')
+        return [npm, "install", "--no-audit", "--no-fund", "--silent", *packages]
+
+    return _cached_install(name, " ".join(packages), packages, make_package)
