@@ -432,7 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
         "metrics",
         help="query the metric definitions (dbt MetricFlow) against the serving file, read-only",
     )
-    metrics_commands = metrics.add_subparsers(dest="metrics_command", required=True)
+    metrics_commands = metrics.add_subparsers(
+        dest="metrics_command", required=True, metavar="{list,dimensions,query}"
+    )
     metrics_list = metrics_commands.add_parser("list", help="the metrics and what each means")
     paths(metrics_list)
     metrics_dimensions = metrics_commands.add_parser(

@@ -235,8 +235,15 @@ class SemanticLayer:
             frame = self._client.connection.sql(sql).pl()
         except duckdb.Error as error:
             raise MetricsError(f"the query failed in DuckDB: {error}") from error
-        # every time dimension of the marts is a date (day grain or coarser): show dates
-        return MetricsAnswer(sql=sql, frame=frame.with_columns(pl.col(pl.Datetime).dt.date()))
+        # every time dimension of the marts is a date (day grain or coarser): show dates; a
+        # count summed by DuckDB comes back as DECIMAL(38,0): show it as the integer it is
+        counts = [
+            name
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Decimal) and dtype.scale == 0
+        ]
+        frame = frame.with_columns(pl.col(pl.Datetime).dt.date(), pl.col(counts).cast(pl.Int64))
+        return MetricsAnswer(sql=sql, frame=frame)
 
     @staticmethod
     def _request(request: MetricsRequest) -> MetricFlowQueryRequest:
