@@ -27,13 +27,12 @@ from ingestion.duplicates import (
     occurrence_window,
 )
 from ingestion.parsing import (
+    CHECKED,
     REASON,
     ROW_NUMBER,
-    STAGED,
-    STAGED_FILES,
     BadFileError,
     FileToStage,
-    checked_rows_sql,
+    drop_staged,
     file_date_from_name,
     raw_record,
     stage_files,
@@ -115,7 +114,7 @@ def fingerprint(data: bytes, business_timezone: str, pii_salt: str) -> str:
 
 
 FILES_THIS_RUN = "files_this_run"  # temporary: the files (re)loaded by this load of a source
-CHECKED_ROWS = "checked_rows"  # temporary: the checked rows of those files, with lineage
+CHECKED_ROWS = CHECKED  # temporary view: the checked rows of those files, with lineage
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def _record_manifest(
 def _stage_and_check_files(
     con: duckdb.DuckDBPyConnection, schema: SourceSchema, to_load: list[_FileToLoad]
 ) -> dict[str, tuple[str | None, _FileOutcome]]:
-    """Stage and check the files into the temporary table `checked_rows` (their rows with
+    """Stage and check the files into the temporary view `checked_rows` (their rows with
     lineage). Runs before the load's transaction: a file DuckDB cannot read is rejected
     without aborting the load. Returns each file's encoding and outcome."""
     result: dict[str, tuple[str | None, _FileOutcome]] = {}
@@ -216,9 +215,6 @@ def _stage_and_check_files(
             result[file] = (None, _FileOutcome("rejected", reason=str(encoding)))
         else:
             result[file] = (encoding, _FileOutcome("loaded"))
-    con.execute(f"create or replace temp table {CHECKED_ROWS} as {checked_rows_sql(schema)}")
-    con.execute(f"drop table {STAGED}")
-    con.execute(f"drop table {STAGED_FILES}")
     return result
 
 
@@ -319,7 +315,9 @@ def _settle_duplicates(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> 
                 select {keys}
                 from {table}
                 semi join (
-                    select distinct {keys}
+                    -- (not distinct: the semi join's hash table takes repeats, and a first
+                    -- load's millions of keys are not aggregated twice)
+                    select {keys}
                     from {table} as changed
                     where {_in_this_run()}
                 ) as touched using ({keys})
@@ -484,7 +482,7 @@ def load_source(
             con.execute("rollback")
             raise
         finally:
-            con.execute(f"drop table if exists {CHECKED_ROWS}")
+            drop_staged(con)
     outcomes = {file: outcome for file, (_, _, outcome) in checked.items()}
     for file, outcome in outcomes.items():
         lost = losers.get(file, 0)

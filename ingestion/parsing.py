@@ -39,9 +39,11 @@ from ingestion.schemas import (
 ROW_NUMBER = "_row_number"
 REASON = "_reason"
 RAW_RECORD = "_raw_record"
-STAGED = "landed_text"  # the temporary table of the staged files' text
+STAGED = "landed_text"  # the temporary table of text staged in Python or file by file
+PARSED = "parsed_rows"  # ... of every staged row parsed and checked, in the files' order
 STAGED_FILES = "staged_files"  # ... of the files staged (the path read, lineage)
-CHECKED = "landed_checked"  # ... and of their typed, checked rows (`parse_file_bytes`)
+FIRST_ROWS = "first_rows"  # ... of the rowid in `parsed_rows` of each file's first row
+CHECKED = "checked_rows"  # the temporary view of the checked rows with lineage
 
 _TIMESTAMP_PATTERN = (
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
@@ -229,27 +231,26 @@ def _read_csv_sql(paths: list[Path], schema: SourceSchema, by_name: dict[str, st
         for name in schema.column_names
     )
     return (
-        f"select {PATH}, {columns} from read_csv({files}, {_CSV_OPTIONS}, "
-        f"filename = {_literal(PATH)}, union_by_name = true)"
+        f"select {PATH}, cast(null as bigint) as {ROW_NUMBER}, {columns} "
+        f"from read_csv({files}, {_CSV_OPTIONS}, filename = {_literal(PATH)}, union_by_name = true)"
     )
 
 
-def _insert_csv_rows(
+def _parse_csv_rows(
     con: duckdb.DuckDBPyConnection, readable: list[_ReadableCsv], schema: SourceSchema
 ) -> dict[str, BadFileError]:
-    """Read the CSV files into `landed_text`: in one multi-threaded scan when they all read
-    cleanly, else file by file, to reject the files DuckDB cannot read."""
+    """Read, parse and check the CSV files into `parsed_rows`: in one multi-threaded statement
+    when they all read cleanly (the text is never stored), else file by file through
+    `landed_text`, to reject the files DuckDB cannot read."""
     exact = [r for r in readable if r.header_as_named]
     one_by_one = [r for r in readable if not r.header_as_named]
     names = {name: name for name in schema.column_names}
     if exact:
-        try:
-            con.execute(
-                f"insert into {STAGED} by name "
-                f"{_read_csv_sql([r.path for r in exact], schema, names)}"
-            )
+        read = _read_csv_sql([r.path for r in exact], schema, names)
+        try:  # `parsed_rows` is empty yet: created anew, its rows keep the files' order
+            con.execute(f"create or replace temp table {PARSED} as {parsed_rows_sql(schema, read)}")
         except duckdb.Error:
-            con.execute(f"delete from {STAGED}")
+            _create_parsed_rows(con, schema)
             one_by_one = readable
     rejected: dict[str, BadFileError] = {}
     for r in one_by_one:
@@ -280,13 +281,22 @@ def _insert_json_rows(
     return encoding
 
 
+def _create_parsed_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
+    con.execute(
+        f"create or replace temp table {PARSED} as "
+        f"{parsed_rows_sql(schema, f'select * from {STAGED}')} limit 0"
+    )
+
+
 def stage_files(
     con: duckdb.DuckDBPyConnection, files: list[FileToStage], schema: SourceSchema
 ) -> dict[str, str | BadFileError]:
-    """Stage the rows of the source's files as text in the temporary table `landed_text`
-    (`_path`, the schema's columns, and `_row_number` for a WeChat body; a CSV row's number
-    comes from its rowid, which follows the file's order) and the files in `staged_files`.
-    Returns for each file its encoding, or the BadFileError that rejects it."""
+    """Stage, parse and check the rows of the source's files: the temporary view
+    `checked_rows` has them with lineage (`_file`, `_file_date`, `_row_number`), the text of
+    every column, the parsed values and the reason a row is rejected (`checked_rows_sql`).
+    A CSV row's number comes from its rowid in `parsed_rows`, which follows the file's order; a
+    WeChat body's rows are numbered as they are flattened. Returns for each file its encoding,
+    or the BadFileError that rejects it. `drop_staged` drops what this creates."""
     text_columns = ", ".join(f"{_ident(name)} varchar" for name in schema.column_names)
     con.execute(
         f"create or replace temp table {STAGED} "
@@ -296,6 +306,7 @@ def stage_files(
         f"create or replace temp table {STAGED_FILES} "
         f"({PATH} varchar, _file varchar, _file_date date)"
     )
+    _create_parsed_rows(con, schema)
     outcome: dict[str, str | BadFileError] = {}
     readable: list[_ReadableCsv] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -307,7 +318,7 @@ def stage_files(
                 readable.append(_readable_csv(staged, schema, Path(folder)))
             except BadFileError as error:
                 outcome[staged.file] = error
-        outcome.update(_insert_csv_rows(con, readable, schema))
+        outcome.update(_parse_csv_rows(con, readable, schema))
         for r in readable:
             outcome.setdefault(r.file.file, r.encoding)
         read_as = {r.file.file: r.path for r in readable}
@@ -318,14 +329,28 @@ def stage_files(
         ]
         if staged_files:
             con.executemany(f"insert into {STAGED_FILES} values (?, ?, ?)", staged_files)
+    con.execute(f"insert into {PARSED} {parsed_rows_sql(schema, f'select * from {STAGED}')}")
+    con.execute(f"drop table {STAGED}")
+    con.execute(
+        f"create or replace temp table {FIRST_ROWS} as "
+        f"select {PATH}, min(rowid) as first_rowid from {PARSED} group by {PATH}"
+    )
+    con.execute(f"create or replace temp view {CHECKED} as {checked_rows_sql(schema)}")
     return outcome
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temporary view and tables of `stage_files`."""
+    con.execute(f"drop view if exists {CHECKED}")
+    for table in (PARSED, FIRST_ROWS, STAGED_FILES, STAGED):
+        con.execute(f"drop table if exists {table}")
 
 
 # -- the rules, as SQL over the staged text -------------------------------------------------
 
 
 def typed(name: str) -> str:
-    """The column holding the parsed value of column `name` in `landed_checked`."""
+    """The column holding the parsed value of column `name` in `parsed_rows`."""
     return _ident(f"__typed_{name}")
 
 
@@ -334,12 +359,16 @@ def typed_value(column: Column) -> str:
     text = _ident(column.name)
     if column.kind not in _KIND_PATTERNS:
         return text
-    value = text
-    if column.kind == "timestamp":  # DuckDB takes no space before an offset: 10:00 +08:00
-        value = f"regexp_replace({text}, '\\s+([Z+-])', '\\1')"
+    value = f"try_cast({text} as {column.duckdb_type})"
+    if column.kind == "timestamp":
+        # DuckDB's cast takes no space before an offset (10:00 +08:00) and refuses every text
+        # that has one, so only those few are rewritten: coalesce evaluates its second
+        # argument on the rows whose first is NULL
+        without_space = f"regexp_replace({text}, '\\s+([Z+-])', '\\1')"
+        value = f"coalesce({value}, try_cast({without_space} as {column.duckdb_type}))"
     return (
         f"case when regexp_full_match({text}, {_literal(_KIND_PATTERNS[column.kind])}) "
-        f"then try_cast({value} as {column.duckdb_type}) end"
+        f"then {value} end"
     )
 
 
@@ -415,38 +444,43 @@ def raw_record(schema: SourceSchema, prefix: str = "") -> str:
     return f"cast(json_object({fields}) as varchar)"
 
 
-def checked_rows_sql(schema: SourceSchema) -> str:
-    """SQL: the staged rows parsed and checked — `_row_number`, the text columns, the typed
-    ones (`__typed_<name>`), and `_reason` (NULL for a good row)."""
+def parsed_rows_sql(schema: SourceSchema, text_rows: str) -> str:
+    """SQL: rows of text (`text_rows`: `_path`, `_row_number`, the text columns) parsed and
+    checked — the same columns, the typed ones (`__typed_<name>`), and `_reason` (NULL for a
+    good row). One pass: DuckDB streams a file's read through it, in parallel."""
     typed_columns = ", ".join(
         f"{typed_value(column)} as {typed(column.name)}" for column in schema.columns
     )
     checks = [check for column in schema.columns for check in value_checks(column)]
     checks += [row_rule_check(rule) for rule in schema.row_rules]
     reasons = ", ".join(f"case when {broken} then {reason} end" for broken, reason in checks)
-    text_columns = ", ".join(f"t.{_ident(name)}" for name in schema.column_names)
     return f"""
         with
-        first_rows as (select {PATH}, min(rowid) as first_rowid from {STAGED} group by {PATH}),
-        staged as (
-            select
-                f._file,
-                f._file_date,
-                -- a CSV row has no number of its own: its rowid follows the file's order
-                coalesce(t.{ROW_NUMBER}, t.rowid - r.first_rowid + 1) as {ROW_NUMBER},
-                {text_columns}
-            from {STAGED} as t
-            inner join {STAGED_FILES} as f on t.{PATH} = f.{PATH}
-            inner join first_rows as r on t.{PATH} = r.{PATH}
-        ),
+        staged as ({text_rows}),
         parsed as (select *, {typed_columns} from staged)
         select *, nullif(concat_ws('; ', {reasons}), '') as {REASON} from parsed
         """
 
 
-def check_staged_rows(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
-    """Parse and check the staged rows into the temporary table `landed_checked`."""
-    con.execute(f"create or replace temp table {CHECKED} as {checked_rows_sql(schema)}")
+def checked_rows_sql(schema: SourceSchema) -> str:
+    """SQL: the parsed rows with their lineage — `_file`, `_file_date`, `_row_number`, the
+    text, typed and `_reason` columns of `parsed_rows`."""
+    other_columns = ", ".join(
+        [f"t.{_ident(name)}" for name in schema.column_names]
+        + [f"t.{typed(column.name)}" for column in schema.columns]
+        + [f"t.{REASON}"]
+    )
+    return f"""
+        select
+            f._file,
+            f._file_date,
+            -- a CSV row has no number of its own: its rowid follows the file's order
+            coalesce(t.{ROW_NUMBER}, t.rowid - r.first_rowid + 1) as {ROW_NUMBER},
+            {other_columns}
+        from {PARSED} as t
+        inner join {STAGED_FILES} as f on t.{PATH} = f.{PATH}
+        inner join {FIRST_ROWS} as r on t.{PATH} = r.{PATH}
+        """
 
 
 # -- one file, outside the pipeline: the parsing rules' unit tests, through the same SQL -------
@@ -461,7 +495,6 @@ def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) 
         encoding = stage_files(con, [FileToStage("landed", path, None)], schema)["landed"]
         if isinstance(encoding, BadFileError):
             raise encoding
-        check_staged_rows(con, schema)
         good = con.sql(
             f"select {', '.join(f'{typed(n)} as {_ident(n)}' for n in schema.column_names)}, "
             f"{ROW_NUMBER} from {CHECKED} where {REASON} is null order by {ROW_NUMBER}"
@@ -470,7 +503,7 @@ def parse_file_bytes(data: bytes, schema: SourceSchema, business_timezone: str) 
             f"select {ROW_NUMBER}, {REASON}, {raw_record(schema)} as {RAW_RECORD} "
             f"from {CHECKED} where {REASON} is not null order by {ROW_NUMBER}"
         ).to_arrow_table()
-        landed = int(con.execute(f"select count(*) from {STAGED}").fetchall()[0][0])
+        landed = int(con.execute(f"select count(*) from {CHECKED}").fetchall()[0][0])
     return ParsedBatch(
         good=_frame(good), rejected=_frame(rejected), rows_landed=landed, encoding=encoding
     )
