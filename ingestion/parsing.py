@@ -14,6 +14,7 @@ at all raises `BadFileError`. Duplicates of a unique key are settled after the r
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import tempfile
@@ -202,13 +203,33 @@ def _csv_header(text: str) -> list[str]:
     return next(csv.reader([first_line]), [])
 
 
-def _readable_csv(staged: FileToStage, schema: SourceSchema, folder: Path) -> _ReadableCsv:
+_HEAD_BYTES = 1 << 16  # what of a CSV file Python reads before DuckDB reads the whole of it
+
+
+def _utf8_head(path: Path) -> str | None:
+    """The start of a file decoded as UTF-8 (a character cut at the end is left out), or None
+    when it is not UTF-8. DuckDB's reader checks that the rest is UTF-8 as it reads."""
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+
+
+def _readable_csv(
+    staged: FileToStage, schema: SourceSchema, folder: Path, whole_file: bool = False
+) -> _ReadableCsv:
     """A CSV file as DuckDB will read it, after the checks of the whole file that need no
-    parsing: not empty, an encoding Siyu reads, a header with the schema's columns."""
-    data = staged.path.read_bytes()
-    if len(data) == 0:
+    parsing: not empty, an encoding Siyu reads, a header with the schema's columns. A file
+    whose start is UTF-8 is taken as UTF-8 (DuckDB refuses it if the rest is not: it is then
+    looked at again `whole_file`); the others are decoded whole, and a GB18030 file is given to
+    DuckDB as a UTF-8 copy."""
+    if staged.path.stat().st_size == 0:
         raise BadFileError("the file is empty (0 bytes)")
-    text, encoding = decode_text(data)  # UTF-8 (DuckDB reads it as it is), else GB18030
+    text, encoding = (None, "utf-8") if whole_file else (_utf8_head(staged.path), "utf-8")
+    if text is None or (text.isspace() and staged.path.stat().st_size > _HEAD_BYTES):
+        text, encoding = decode_text(staged.path.read_bytes())  # UTF-8, else GB18030
     path = staged.path
     if encoding != "utf-8":
         path = folder / f"{len(list(folder.iterdir()))}.csv"
@@ -237,8 +258,11 @@ def _read_csv_sql(paths: list[Path], schema: SourceSchema, by_name: dict[str, st
 
 
 def _parse_csv_rows(
-    con: duckdb.DuckDBPyConnection, readable: list[_ReadableCsv], schema: SourceSchema
-) -> dict[str, BadFileError]:
+    con: duckdb.DuckDBPyConnection,
+    readable: list[_ReadableCsv],
+    schema: SourceSchema,
+    folder: Path,
+) -> tuple[dict[str, BadFileError], dict[str, _ReadableCsv]]:
     """Read, parse and check the CSV files into `parsed_rows`: in one multi-threaded statement
     when they all read cleanly (the text is never stored), else file by file through
     `landed_text`, to reject the files DuckDB cannot read."""
@@ -253,17 +277,32 @@ def _parse_csv_rows(
             _create_parsed_rows(con, schema)
             one_by_one = readable
     rejected: dict[str, BadFileError] = {}
+    read_again: dict[str, _ReadableCsv] = {}
     for r in one_by_one:
         try:
-            described = con.execute(
-                f"describe select * from read_csv({_literal(str(r.path))}, {_CSV_OPTIONS})"
-            ).fetchall()
-            by_name = {str(row[0]).strip().lstrip("\ufeff"): str(row[0]) for row in described}
-            con.execute(f"insert into {STAGED} by name {_read_csv_sql([r.path], schema, by_name)}")
+            try:
+                _stage_one_csv(con, r, schema)
+            except duckdb.Error as error:
+                if r.path != r.file.path or "not utf-8 encoded" not in str(error):
+                    raise
+                # only its start was looked at: decoded whole, it is GB18030 or unreadable
+                r = read_again[r.file.file] = _readable_csv(r.file, schema, folder, True)
+                _stage_one_csv(con, r, schema)
         except (duckdb.Error, KeyError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             rejected[r.file.file] = BadFileError(f"not a valid CSV file: {first_line}")
-    return rejected
+        except BadFileError as error:
+            rejected[r.file.file] = error
+    return rejected, read_again
+
+
+def _stage_one_csv(con: duckdb.DuckDBPyConnection, r: _ReadableCsv, schema: SourceSchema) -> None:
+    """One CSV file's text into `landed_text`, its header matched to the schema's names."""
+    described = con.execute(
+        f"describe select * from read_csv({_literal(str(r.path))}, {_CSV_OPTIONS})"
+    ).fetchall()
+    by_name = {str(row[0]).strip().lstrip("\ufeff"): str(row[0]) for row in described}
+    con.execute(f"insert into {STAGED} by name {_read_csv_sql([r.path], schema, by_name)}")
 
 
 def _insert_json_rows(
@@ -318,7 +357,9 @@ def stage_files(
                 readable.append(_readable_csv(staged, schema, Path(folder)))
             except BadFileError as error:
                 outcome[staged.file] = error
-        outcome.update(_parse_csv_rows(con, readable, schema))
+        rejected, read_again = _parse_csv_rows(con, readable, schema, Path(folder))
+        outcome.update(rejected)
+        readable = [read_again.get(r.file.file, r) for r in readable]
         for r in readable:
             outcome.setdefault(r.file.file, r.encoding)
         read_as = {r.file.file: r.path for r in readable}

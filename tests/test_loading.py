@@ -98,3 +98,27 @@ def test_without_a_salt_phone_is_dropped() -> None:
         report = load_source(con, FIXTURE_LANDING, MALL_USERS, "Asia/Shanghai", pii_salt="")
         assert report.rows_loaded == 7  # 7 rows in the users files: 001 .. 006, 002 twice
         assert con.execute("select count(phone_hash) from raw.mall_users").fetchone()[0] == 0
+
+
+def test_a_gb18030_file_is_found_out_past_its_first_64_kib(tmp_path: Path) -> None:
+    # Python looks at the start of a file only; DuckDB's reader refuses the rest as not UTF-8,
+    # and the file is then decoded whole: GB18030, loaded with its Chinese text intact.
+    ascii_rows = "".join(f"s{n},u{n},2026-11-01T00:00:00,oa_menu,1\n" for n in range(3000))
+    late_chinese = "s_late,u_late,2026-11-01T00:00:00,公众号,2\n"
+    assert len((VISITS_HEADER + ascii_rows).encode()) > 1 << 16
+    path = tmp_path / "mall/visits/2026-11-01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((VISITS_HEADER + ascii_rows + late_chinese).encode("gb18030"))
+    land(tmp_path, "mall/visits/2026-11-02.csv", VISITS_HEADER + "s_next,u1,2026-11-02,,1\n")
+    with duckdb.connect(":memory:") as con:
+        report = load_source(con, tmp_path, MALL_VISITS, "Asia/Shanghai", "salt")
+        assert (report.files_loaded, report.rows_loaded, report.rows_rejected) == (2, 3002, 0)
+        assert con.execute(
+            "select channel_code, _row_number from raw.mall_visits where session_id = 's_late'"
+        ).fetchall() == [("公众号", 3001)]
+        assert con.execute(
+            "select file, encoding from raw.landed_files order by file"
+        ).fetchall() == [
+            ("mall/visits/2026-11-01.csv", "gb18030"),
+            ("mall/visits/2026-11-02.csv", "utf-8"),
+        ]
