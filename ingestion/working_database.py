@@ -3,9 +3,9 @@
 Beside the raw tables of the sources (defined in `ingestion.schemas`), the working database holds
 the pipeline's bookkeeping — every landed file (`raw.landed_files`), the change log since the
 last complete dbt build (`raw.pending_changes`), the record of complete builds
-(`raw.dbt_builds`) — and the quarantine. They are defined here, once: their DDL, and the dbt
-source yml of those dbt reads (rendered by `ingestion.dbt_sources`). This module is the only
-writer of the change log.
+(`raw.dbt_builds`) and of builds begun since (`raw.dbt_build_attempts`) — and the quarantine.
+They are defined here, once: their DDL, and the dbt source yml of those dbt reads (rendered by
+`ingestion.dbt_sources`). This module is the only writer of the change log.
 
 The change log is what makes the dbt models incremental: every load or removal of raw rows notes
 which business dates and entities the incremental models must recompute. Each row says what kind
@@ -167,6 +167,21 @@ DBT_BUILDS = WorkingTable(
     ),
 )
 
+DBT_BUILD_ATTEMPTS = WorkingTable(
+    schema="raw",
+    name="dbt_build_attempts",
+    description=(
+        "dbt builds begun since the last complete one. One that ran other model logic and did not "
+        "complete may have left tables of that logic: the next build is then a full refresh."
+    ),
+    columns=(
+        TableColumn(
+            "project_fingerprint", "varchar", "The dbt project's SQL it ran.", nullable=False
+        ),
+        TableColumn("started_at", "timestamptz", "When it began.", nullable=False),
+    ),
+)
+
 REJECTED_ROWS = WorkingTable(
     schema="quarantine",
     name="rejected_rows",
@@ -199,6 +214,7 @@ WORKING_TABLES: tuple[WorkingTable, ...] = (
     LANDED_FILES,
     PENDING_CHANGES,
     DBT_BUILDS,
+    DBT_BUILD_ATTEMPTS,
     REJECTED_ROWS,
     REJECTED_FILES,
 )
@@ -375,8 +391,28 @@ def last_complete_build_fingerprint(con: duckdb.DuckDBPyConnection) -> str | Non
 
 
 def needs_full_refresh(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
-    """True when no complete build is recorded, or the last one used other model logic."""
-    return last_complete_build_fingerprint(con) != fingerprint
+    """True when no complete build is recorded, the last one used other model logic, or a build
+    of other model logic began since and did not complete (it may have rebuilt tables, seeds
+    included, with that logic)."""
+    if last_complete_build_fingerprint(con) != fingerprint:
+        return True
+    return bool(
+        fetch_value(
+            con,
+            "select exists (select 1 from raw.dbt_build_attempts "
+            "where project_fingerprint <> ? "
+            "and started_at > (select max(started_at) from raw.dbt_builds))",
+            [fingerprint],
+        )
+    )
+
+
+def record_build_attempt(
+    con: duckdb.DuckDBPyConnection, fingerprint: str, started_at: datetime
+) -> None:
+    """Before a build begins: what logic it runs (see `needs_full_refresh`)."""
+    ensure_working_schema(con)
+    con.execute("insert into raw.dbt_build_attempts values (?, ?)", [fingerprint, started_at])
 
 
 def record_complete_build(
@@ -392,4 +428,5 @@ def record_complete_build(
         "insert into raw.dbt_builds values (?, ?, ?, ?)",
         [fingerprint, started_at, full_refresh, applied],
     )
+    con.execute("delete from raw.dbt_build_attempts where started_at <= ?", [started_at])
     return applied

@@ -40,6 +40,7 @@ from orchestration.run_report import (
 )
 from orchestration.settings import SiyuSettings
 from orchestration.transform.assets import DBT_ASSETS_NAME
+from orchestration.transform.data_tests import RESULTS_FILE as DATA_TEST_RESULTS_FILE
 from orchestration.transform.project import build_target_path
 
 DAGSTER_YAML = """# Written by siyu. Runs writing the working DuckDB (tag siyu/working_database) are
@@ -129,14 +130,21 @@ def step_durations(instance: DagsterInstance, run_id: str) -> dict[str, float]:
 
 
 def dbt_run_results(settings: SiyuSettings, since: float) -> dict[str, Any] | None:
-    """dbt's run_results.json of a build that ran after `since`, if any."""
-    path = build_target_path(settings.work_db_path) / "run_results.json"
-    try:
-        if path.stat().st_mtime < since:
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """dbt's run_results.json of a build that ran after `since`, if any, with the results of the
+    data tests the build ran apart (`orchestration.transform.data_tests`)."""
+    target = build_target_path(settings.work_db_path)
+    found: dict[str, Any] | None = None
+    for name in ("run_results.json", DATA_TEST_RESULTS_FILE):
+        path = target / name
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            results = json.loads(path.read_text(encoding="utf-8"))["results"]
+        except (OSError, ValueError, KeyError):
+            continue
+        found = found or {"results": []}
+        found["results"] += results
+    return found
 
 
 ProgressPrinter = Callable[[str], None]

@@ -14,7 +14,9 @@ from ingestion.schemas import COMMISSION_RULES, MALL_ORDERS
 from ingestion.working_database import (
     ChangeKind,
     ensure_working_schema,
+    needs_full_refresh,
     note_refresh_window,
+    record_build_attempt,
     record_complete_build,
 )
 from orchestration.transform.project import DBT_PROJECT_DIR
@@ -132,3 +134,27 @@ def test_the_staged_change_log_accepts_every_kind() -> None:
     (kind,) = [column for column in staged["columns"] if column["name"] == "change_kind"]
     (accepted,) = [test for test in kind["data_tests"] if isinstance(test, dict)]
     assert sorted(accepted["accepted_values"]["arguments"]["values"]) == sorted(ChangeKind)
+
+
+def test_a_build_of_other_logic_that_did_not_complete_forces_a_full_refresh() -> None:
+    def at(minute: int) -> datetime:
+        return datetime(2026, 12, 1, 8, minute, tzinfo=UTC)
+
+    with duckdb.connect(":memory:") as con:
+        ensure_working_schema(con)
+        assert needs_full_refresh(con, "F")  # no complete build yet
+        record_build_attempt(con, "F", at(0))
+        record_complete_build(con, "F", at(0), full_refresh=True)
+        assert not needs_full_refresh(con, "F")
+        # a failed build of the same logic leaves nothing of other logic behind
+        record_build_attempt(con, "F", at(1))
+        assert not needs_full_refresh(con, "F")
+        # a failed build of other logic (an upgrade, rolled back) may have rebuilt tables and
+        # seeds with it: going back to F is a full refresh
+        record_build_attempt(con, "G", at(2))
+        assert needs_full_refresh(con, "F")
+        assert needs_full_refresh(con, "G")  # never completed
+        record_build_attempt(con, "F", at(3))
+        record_complete_build(con, "F", at(3), full_refresh=True)
+        assert not needs_full_refresh(con, "F")
+        assert con.execute("select count(*) from raw.dbt_build_attempts").fetchone() == (0,)

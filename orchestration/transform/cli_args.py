@@ -29,8 +29,17 @@ def dbt_vars_argument(dbt_vars: DbtVars) -> list[str]:
     return ["--vars", json.dumps(dbt_vars.as_dict(), sort_keys=True)]
 
 
-def dbt_build_args(dbt_vars: DbtVars, full_refresh: bool = False) -> list[str]:
-    """`dbt build` over the selected models, seeds and tests, with Siyu's variables."""
+# the nodes a build under kept test SQL leaves to others: the data tests run in one batch in
+# DuckDB (orchestration.transform.data_tests); views and seeds are as the last complete build of
+# the same project left them (a view reads its tables when queried; a seed's rows are its file's)
+TESTS_APART_EXCLUDES = ("resource_type:test", "resource_type:seed", "config.materialized:view")
+
+
+def dbt_build_args(
+    dbt_vars: DbtVars, full_refresh: bool = False, *, tests_apart: bool = False
+) -> list[str]:
+    """`dbt build` over the selected models, seeds and tests, with Siyu's variables;
+    `tests_apart`: the models of tables only (see TESTS_APART_EXCLUDES)."""
     # cautious: tests on raw sources belong to the raw assets, not to this dbt run. dbt's unit
     # tests check the models' SQL on mock rows, not the data: they run in the test suite
     # (tests/test_dbt_unit_tests.py), not in every refresh (about 1.5 s a build). dbt.log at
@@ -40,8 +49,8 @@ def dbt_build_args(dbt_vars: DbtVars, full_refresh: bool = False) -> list[str]:
         "build",
         "--indirect-selection",
         "cautious",
-        "--exclude",
-        "test_type:unit",
+        "--exclude",  # one value: dagster-dbt moves `--exclude <value>` behind its selection
+        " ".join(("test_type:unit", *(TESTS_APART_EXCLUDES if tests_apart else ()))),
         "--log-level-file",
         "info",
         *dbt_vars_argument(dbt_vars),
