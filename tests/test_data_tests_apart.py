@@ -79,6 +79,9 @@ def test_tests_apart_give_dbts_verdicts_and_block_the_publish(
 
     apart_ok, _, apart = refresh_and_checks(settings)
     assert apart_ok
+    with duckdb.connect(settings.work_db_path, read_only=True) as con:
+        # a complete build applied the whole change log, the run's window included
+        assert con.execute("select count(*) from raw.pending_changes").fetchone() == (0,)
     assert dbt_test_nodes_run(settings) == 0  # dbt built the models only
     assert len(json.loads((target / RESULTS_FILE).read_text())["results"]) == len(apart)
     # the same checks, with the same verdicts (the data-quality warnings list warns)

@@ -164,11 +164,12 @@ def build_dbt_assets() -> AssetsDefinition:
         )
         fingerprint = project_fingerprint(siyu_dbt_project.project_dir)
         target = build_target_path(siyu.work_db_path)
-        build_started = datetime.now(UTC)
         with siyu.connect_work_db() as con:
             full_refresh = config.full_refresh or needs_full_refresh(con, fingerprint)
             if window is not None:
                 note_refresh_window(con, *window)
+            # after the window is noted: the build applies it, and a complete one forgets it
+            build_started = datetime.now(UTC)
             record_build_attempt(con, fingerprint, build_started)
         if full_refresh and not config.full_refresh:
             context.log.info("the dbt project changed since the last complete build: full refresh")
