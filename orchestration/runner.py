@@ -43,7 +43,13 @@ from orchestration.transform.assets import DBT_ASSETS_NAME
 from orchestration.transform.data_tests import RESULTS_FILE as DATA_TEST_RESULTS_FILE
 from orchestration.transform.project import build_target_path
 
-DAGSTER_YAML = """# Written by siyu. Runs writing the working DuckDB (tag siyu/working_database) are
+SIYU_WROTE = "# Written by siyu."
+
+
+def dagster_yaml(home: Path) -> str:
+    """The instance settings Siyu writes into DAGSTER_HOME."""
+    runs = (home / "history" / "runs").resolve()
+    return f"""{SIYU_WROTE} Runs writing the working DuckDB (tag siyu/working_database) are
 # queued one at a time: DuckDB allows one writer per file.
 concurrency:
   runs:
@@ -52,6 +58,13 @@ concurrency:
         limit: 1
 telemetry:
   enabled: false
+# Dagster's SQLite event log in Dagster's place, with its connections kept open (about 5 s of a
+# daily refresh otherwise): see orchestration/event_log.py
+event_log_storage:
+  module: orchestration.event_log
+  class: KeptConnectionsSqliteEventLogStorage
+  config:
+    base_dir: "{runs}/"
 """
 
 
@@ -99,11 +112,16 @@ def writer_lock(work_db_path: str) -> Iterator[None]:
 
 
 def prepare_dagster_home(home: Path) -> None:
-    """Create DAGSTER_HOME with the run-queue limit when it has no dagster.yaml yet."""
+    """Create DAGSTER_HOME's dagster.yaml when there is none, or replace one an older Siyu wrote
+    (one a person wrote is theirs: it is left as it is)."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    wanted = dagster_yaml(home)
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith(SIYU_WROTE)
+        and config.read_text(encoding="utf-8") != wanted
+    ):
+        config.write_text(wanted, encoding="utf-8")
 
 
 def persistent_instance(settings: SiyuSettings) -> DagsterInstance:
