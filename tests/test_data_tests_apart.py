@@ -11,6 +11,7 @@ import json
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import duckdb
 import pytest
@@ -28,11 +29,15 @@ LAST_DAY = date(2026, 12, 1)
 DBT_GROUPS = ("staging", "intermediate", "marts", "reference")
 
 
-def refresh_and_checks(
-    settings: SiyuSettings, **kwargs: object
-) -> tuple[bool, list[str], dict[tuple[str, str], tuple[bool, str]]]:
-    """Success, failure lines, and every asset check of the dbt assets evaluated in the run:
-    (asset, check) -> (passed, severity)."""
+class Refresh(NamedTuple):
+    success: bool
+    failure_lines: list[str]
+    # every asset check of the dbt assets evaluated in the run: (asset, check) -> (passed, severity)
+    checks: dict[tuple[str, str], tuple[bool, str]]
+    materialized: set[str]
+
+
+def refresh(settings: SiyuSettings, **kwargs: Any) -> Refresh:
     with DagsterInstance.ephemeral() as instance:
         outcome = run_refresh(
             settings,
@@ -49,7 +54,13 @@ def refresh_and_checks(
             asset = data.asset_key.to_user_string()
             if asset.split("/")[0] in DBT_GROUPS or asset.startswith("main/"):
                 checks[(asset, data.check_name)] = (bool(data.passed), data.severity.value)
-    return outcome.success, outcome.failure_lines, checks
+        materialized = {
+            entry.dagster_event.asset_key.to_user_string()
+            for entry in instance.all_logs(
+                run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+            )
+        }
+    return Refresh(outcome.success, outcome.failure_lines, checks, materialized)
 
 
 def dbt_test_nodes_run(settings: SiyuSettings) -> int:
@@ -72,13 +83,16 @@ def test_tests_apart_give_dbts_verdicts_and_block_the_publish(
     target = build_target_path(settings.work_db_path)
     assert not (target / COMPILED_TESTS_FILE).exists()
 
-    through_dbt_ok, _, through_dbt = refresh_and_checks(settings)
-    assert through_dbt_ok
+    through_dbt_run = refresh(settings)
+    assert through_dbt_run.success
+    through_dbt = through_dbt_run.checks
     assert dbt_test_nodes_run(settings) > 100
     assert (target / COMPILED_TESTS_FILE).exists()
 
-    apart_ok, _, apart = refresh_and_checks(settings)
-    assert apart_ok
+    apart_run = refresh(settings)
+    assert apart_run.success
+    apart = apart_run.checks
+    assert apart_run.materialized == through_dbt_run.materialized
     with duckdb.connect(settings.work_db_path, read_only=True) as con:
         # a complete build applied the whole change log, the run's window included
         assert con.execute("select count(*) from raw.pending_changes").fetchone() == (0,)
@@ -95,10 +109,15 @@ def test_tests_apart_give_dbts_verdicts_and_block_the_publish(
     with duckdb.connect(settings.work_db_path) as con:
         con.execute("insert into marts.kpi_targets select * from marts.kpi_targets limit 1")
     published = Path(settings.warehouse_path).stat().st_mtime_ns
-    blocked_ok, failure_lines, blocked = refresh_and_checks(settings)
-    assert not blocked_ok
-    assert blocked[("marts/kpi_targets", "unique_kpi_targets_kpi")] == (False, "ERROR")
-    assert any("unique_kpi_targets_kpi" in line for line in failure_lines), failure_lines
+    blocked = refresh(settings)
+    assert not blocked.success
+    assert blocked.checks[("marts/kpi_targets", "unique_kpi_targets_kpi")] == (False, "ERROR")
+    assert any("unique_kpi_targets_kpi" in line for line in blocked.failure_lines)
+    # as dbt's build skips them: what reads the seed is not recorded as materialized, nor checked
+    assert "marts/kpi_targets" in blocked.materialized
+    assert "marts/daily_active_rate" in blocked.materialized
+    assert not {"marts/kpi_scorecard", "marts/content_performance"} & blocked.materialized
+    assert not any(asset == "marts/kpi_scorecard" for asset, _ in blocked.checks)
     assert Path(settings.warehouse_path).stat().st_mtime_ns == published
     with duckdb.connect(settings.warehouse_path, read_only=True) as con:
         [(kpis, distinct)] = con.execute(
@@ -107,5 +126,5 @@ def test_tests_apart_give_dbts_verdicts_and_block_the_publish(
     assert kpis == distinct
 
     # a full refresh runs everything through dbt again: the seed is reloaded from its file
-    assert refresh_and_checks(settings, full_refresh=True)[0]
+    assert refresh(settings, full_refresh=True).success
     assert dbt_test_nodes_run(settings) > 100

@@ -11,6 +11,7 @@ from orchestration.transform.cli_args import DbtVars
 from orchestration.transform.data_tests import (
     CompiledDataTest,
     data_tests_key,
+    downstream_of_failures,
     judge,
     load_compiled_tests,
     run_data_test,
@@ -72,3 +73,23 @@ def test_kept_tests_are_used_only_under_their_key(tmp_path: Path) -> None:
     singular.write_text("select 2 where false")
     changed = data_tests_key(project, dbt_vars, "1.11.16")
     assert changed != key and load_compiled_tests(tmp_path, changed) is None
+
+
+def test_what_depends_on_a_failed_tests_model_is_held_as_dbt_skips_it() -> None:
+    def node(*parents: str) -> dict:
+        return {"depends_on": {"nodes": list(parents)}}
+
+    nodes = {
+        "seed.p.targets": node(),
+        "model.p.orders": node(),
+        "model.p.scorecard": node("seed.p.targets", "model.p.orders"),
+        "model.p.report": node("model.p.scorecard"),
+        "model.p.funnel": node("model.p.orders"),
+        "test.p.unique_targets": node("seed.p.targets"),
+        "test.p.not_null_report": node("model.p.report"),
+    }
+    assert downstream_of_failures(nodes, ["test.p.unique_targets"]) == {
+        "model.p.scorecard",
+        "model.p.report",
+    }
+    assert downstream_of_failures(nodes, []) == set()

@@ -40,6 +40,7 @@ from orchestration.transform.data_tests import (
     check_metadata,
     compiled_tests_of_build,
     data_tests_key,
+    downstream_of_failures,
     load_compiled_tests,
     run_data_tests,
     save_compiled_tests,
@@ -107,11 +108,17 @@ def in_dependency_order(events: Sequence[Any], manifest: Mapping[str, Any]) -> l
     position = {unique_id: i for i, unique_id in enumerate(TopologicalSorter(graph).static_order())}
 
     def rank(event: Any) -> int:
-        if not isinstance(event, Output):
-            return len(position)
-        return position.get(str(event.metadata["unique_id"].value), len(position))
+        node = output_node(event)
+        return len(position) if node is None else position.get(node, len(position))
 
     return sorted(events, key=rank)
+
+
+def output_node(event: Any) -> str | None:
+    """The dbt node of an Output (dagster-dbt's and ours carry its unique_id), else None."""
+    if not isinstance(event, Output) or "unique_id" not in event.metadata:
+        return None
+    return str(event.metadata["unique_id"].value)
 
 
 def test_check_results(
@@ -193,15 +200,30 @@ def build_dbt_assets() -> AssetsDefinition:
                 save_compiled_tests(target, tests_key, compiled_tests_of_build(target))
         else:
             built = list(invocation.stream())
-            yield from in_dependency_order(
-                [*built, *reused_outputs(context, invocation.manifest, translator)],
-                invocation.manifest,
-            )
             with siyu.connect_work_db() as con:
                 results = run_data_tests(con, kept_tests)
             save_results(target, results)
-            yield from test_check_results(context, invocation.manifest, translator, results)
             failed = [result for result in results if result.status in ("fail", "error")]
+            nodes = invocation.manifest["nodes"]
+            # what dbt's build would have skipped after a failed test: built in the working
+            # database, but recorded neither as materialized nor as checked
+            held = downstream_of_failures(nodes, [result.unique_id for result in failed])
+            if held:
+                context.log.warning(
+                    f"{len(held)} models downstream of a failed dbt test are not recorded as "
+                    f"materialized: {', '.join(sorted(held))}"
+                )
+            outputs = [*built, *reused_outputs(context, invocation.manifest, translator)]
+            yield from in_dependency_order(
+                [event for event in outputs if output_node(event) not in held],
+                invocation.manifest,
+            )
+            checked = [
+                result
+                for result in results
+                if held.isdisjoint(nodes[result.unique_id]["depends_on"]["nodes"])
+            ]
+            yield from test_check_results(context, invocation.manifest, translator, checked)
             if failed:
                 named = "; ".join(f"{r.unique_id}: {r.message}" for r in failed[:5])
                 raise Failure(

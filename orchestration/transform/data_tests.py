@@ -175,3 +175,27 @@ def check_metadata(result: DataTestResult) -> Mapping[str, Any]:
     if result.message:
         metadata["message"] = result.message
     return metadata
+
+
+def downstream_of_failures(
+    nodes: Mapping[str, Mapping[str, Any]], failed_tests: Iterable[str]
+) -> set[str]:
+    """The nodes dbt's build would have skipped: everything downstream of a node whose test
+    failed (the tested node itself was built before its test, as in dbt)."""
+    children: dict[str, set[str]] = {}
+    for unique_id, props in nodes.items():
+        for parent in props.get("depends_on", {}).get("nodes", []):
+            children.setdefault(parent, set()).add(unique_id)
+    tested = {
+        parent
+        for test in failed_tests
+        for parent in nodes.get(test, {}).get("depends_on", {}).get("nodes", [])
+    }
+    held: set[str] = set()
+    frontier = [child for node in tested for child in children.get(node, ())]
+    while frontier:
+        node = frontier.pop()
+        if node not in held:
+            held.add(node)
+            frontier += children.get(node, ())
+    return {node for node in held if not node.startswith("test.")}
