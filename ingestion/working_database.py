@@ -150,6 +150,12 @@ PENDING_CHANGES = WorkingTable(
     read_by_dbt=True,
 )
 
+# what a dbt build ran, and when: in the record of complete builds and of those begun since
+_BUILD_COLUMNS = (
+    TableColumn("project_fingerprint", "varchar", "The dbt project's SQL it ran.", nullable=False),
+    TableColumn("started_at", "timestamptz", "When it began.", nullable=False),
+)
+
 DBT_BUILDS = WorkingTable(
     schema="raw",
     name="dbt_builds",
@@ -158,10 +164,7 @@ DBT_BUILDS = WorkingTable(
         "loader keeps no change log."
     ),
     columns=(
-        TableColumn(
-            "project_fingerprint", "varchar", "The dbt project's SQL it ran.", nullable=False
-        ),
-        TableColumn("started_at", "timestamptz", "When it began.", nullable=False),
+        *_BUILD_COLUMNS,
         TableColumn("full_refresh", "boolean", "A rebuild from scratch.", nullable=False),
         TableColumn("changes_applied", "bigint", "Change-log rows it applied.", nullable=False),
     ),
@@ -174,12 +177,7 @@ DBT_BUILD_ATTEMPTS = WorkingTable(
         "dbt builds begun since the last complete one. One that ran other model logic and did not "
         "complete may have left tables of that logic: the next build is then a full refresh."
     ),
-    columns=(
-        TableColumn(
-            "project_fingerprint", "varchar", "The dbt project's SQL it ran.", nullable=False
-        ),
-        TableColumn("started_at", "timestamptz", "When it began.", nullable=False),
-    ),
+    columns=(*_BUILD_COLUMNS,),
 )
 
 REJECTED_ROWS = WorkingTable(

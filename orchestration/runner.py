@@ -117,10 +117,8 @@ def prepare_dagster_home(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     wanted = dagster_yaml(home)
-    if not config.exists() or (
-        config.read_text(encoding="utf-8").startswith(SIYU_WROTE)
-        and config.read_text(encoding="utf-8") != wanted
-    ):
+    found = config.read_text(encoding="utf-8") if config.exists() else None
+    if found is None or (found.startswith(SIYU_WROTE) and found != wanted):
         config.write_text(wanted, encoding="utf-8")
 
 

@@ -83,6 +83,17 @@ def test_dbt_build_args() -> None:
     }
     assert args[args.index("--log-level-file") + 1] == "info"
     assert "--full-refresh" in dbt_build_args(DbtVars("/w", "UTC", "1GB"), full_refresh=True)
+    # one --exclude with one value: dagster-dbt moves `--exclude <value>` behind its selection,
+    # so a second value would be read as a positional argument
+    assert args.count("--exclude") == 1 and args[args.index("--exclude") + 1] == "test_type:unit"
+    apart = dbt_build_args(DbtVars("/w", "UTC", "1GB"), tests_apart=True)
+    assert apart.count("--exclude") == 1
+    assert apart[apart.index("--exclude") + 1].split() == [
+        "test_type:unit",
+        "resource_type:test",
+        "resource_type:seed",
+        "config.materialized:view",
+    ]
 
 
 def test_one_dbt_target_folder_per_working_database(tmp_path: Path) -> None:

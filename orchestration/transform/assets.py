@@ -121,7 +121,7 @@ def output_node(event: Any) -> str | None:
     return str(event.metadata["unique_id"].value)
 
 
-def test_check_results(
+def data_test_check_results(
     context: AssetExecutionContext,
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
@@ -221,9 +221,11 @@ def build_dbt_assets() -> AssetsDefinition:
             checked = [
                 result
                 for result in results
-                if held.isdisjoint(nodes[result.unique_id]["depends_on"]["nodes"])
+                if held.isdisjoint(
+                    nodes.get(result.unique_id, {}).get("depends_on", {}).get("nodes", [])
+                )
             ]
-            yield from test_check_results(context, invocation.manifest, translator, checked)
+            yield from data_test_check_results(context, invocation.manifest, translator, checked)
             if failed:
                 named = "; ".join(f"{r.unique_id}: {r.message}" for r in failed[:5])
                 raise Failure(
