@@ -23,6 +23,7 @@ import duckdb
 
 from ingestion.content_hash import content_digest, tree_digest
 from orchestration.transform.cli_args import DbtVars
+from orchestration.transform.project import project_files
 
 COMPILED_TESTS_FILE = "data_tests.json"
 RESULTS_FILE = "data_test_results.json"
@@ -75,14 +76,7 @@ def judge(severity: str, should_warn: bool, should_error: bool) -> Status:
 
 def data_tests_key(project_dir: Path, dbt_vars: DbtVars, dbt_version: str) -> str:
     """A digest of everything that decides the tests' compiled SQL."""
-    inputs: list[Path] = []
-    for name in TEST_INPUTS:
-        path = project_dir / name
-        if path.is_dir():
-            inputs += sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.exists():
-            inputs.append(path)
-    files = tree_digest(project_dir, [p for p in inputs if p.suffix in (".sql", ".yml", ".csv")])
+    files = tree_digest(project_dir, project_files(project_dir, TEST_INPUTS))
     settings = json.dumps({"vars": dbt_vars.as_dict(), "dbt": dbt_version}, sort_keys=True)
     return content_digest(files.encode(), settings.encode())
 

@@ -99,6 +99,20 @@ def prepared_dbt_project(project: DbtProject = siyu_dbt_project) -> Iterator[Dbt
 
 # what decides the contents of the dbt tables (not docs, not tests)
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
+_INPUT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
+
+
+def project_files(project_dir: Path, names: tuple[str, ...]) -> list[Path]:
+    """The SQL, yml and csv files under the named files and folders of the project, in a
+    stable order (what its digests cover)."""
+    inputs: list[Path] = []
+    for name in names:
+        path = project_dir / name
+        if path.is_dir():
+            inputs += sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.exists():
+            inputs.append(path)
+    return [file for file in inputs if file.suffix in _INPUT_SUFFIXES]
 
 
 def project_fingerprint(project_dir: Path) -> str:
@@ -106,9 +120,4 @@ def project_fingerprint(project_dir: Path) -> str:
     tables hold what the models' SQL computed at the time: when it changes (a new Siyu release,
     an edited model or macro), the next build is a full refresh, so no table mixes the old
     logic's rows with the new one's."""
-    inputs: list[Path] = []
-    for name in PROJECT_INPUTS:
-        path = project_dir / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        inputs += [file for file in files if file.suffix in (".sql", ".yml", ".yaml", ".csv")]
-    return tree_digest(project_dir, inputs)
+    return tree_digest(project_dir, project_files(project_dir, PROJECT_INPUTS))
