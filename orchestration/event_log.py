@@ -54,6 +54,7 @@ class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines_pid = os.getpid()
         self._engines_lock = threading.Lock()
         self._checkpointed_at: dict[str, float] = {}
+        self._tables_present: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -99,6 +100,17 @@ class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
                     yield conn
                 if shard != INDEX_SHARD_NAME:
                     self._checkpoint_now_and_then(conn, shard)
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index has a table, asked once (Dagster asks before every asset check
+        event, each time on a new engine, at times inside a transaction of the index): a table,
+        once there, stays."""
+        if table_name in self._tables_present:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            self._tables_present.add(table_name)
+        return present
 
     def _checkpoint_now_and_then(self, conn: Connection, shard: str) -> None:
         """Write the run's WAL into its database file at most once a second, so the file the
