@@ -10,8 +10,10 @@ import pytest
 import yaml
 
 from ingestion.loading import load_source
+from ingestion.queries import sql_literal
 from ingestion.schemas import COMMISSION_RULES, MALL_ORDERS
 from ingestion.working_database import (
+    PENDING_CHANGES,
     ChangeKind,
     ensure_working_schema,
     needs_full_refresh,
@@ -122,6 +124,32 @@ def test_a_change_log_that_predates_owners_is_replaced() -> None:
             "values ('owner', 'mall_orders', 'u1', now())"
         )
         ensure_working_schema(con)  # a current log is kept
+        assert change_log(con) == [("owner", "mall_orders", None, "u1", None)]
+
+
+def test_an_old_change_log_in_an_otherwise_current_database_is_replaced() -> None:
+    # the quick look that skips creating what is there must not skip an old change log
+    with duckdb.connect(":memory:") as con:
+        ensure_working_schema(con)
+        con.execute("drop table raw.pending_changes")
+        con.execute(
+            "create table raw.pending_changes (change_kind varchar not null, source varchar, "
+            "business_date date, entity_key varchar, event_at timestamptz, "
+            "noted_at timestamptz not null, "
+            "check (case change_kind when 'entity' then entity_key is not null else false end))"
+        )
+        con.execute(
+            f"comment on table raw.pending_changes is {sql_literal(PENDING_CHANGES.description)}"
+        )
+        con.execute(
+            "insert into raw.pending_changes values ('entity', 'x', null, 'O1', null, now())"
+        )
+        ensure_working_schema(con)
+        assert change_log(con) == []
+        con.execute(
+            "insert into raw.pending_changes (change_kind, source, entity_key, noted_at) "
+            "values ('owner', 'mall_orders', 'u1', now())"
+        )  # the new log takes the kinds of today
         assert change_log(con) == [("owner", "mall_orders", None, "u1", None)]
 
 
