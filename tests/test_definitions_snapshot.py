@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from dagster import Definitions
+from dagster import BackfillPolicy, Definitions
 
 from orchestration.definitions import build_definitions
 from tests.helpers import FIXTURE_LANDING, make_settings
@@ -32,7 +32,13 @@ def render_definitions(defs: Definitions) -> str:
         parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
         group = node.group_name or "-"
         materializable = "" if node.is_materializable else " (external)"
-        partitioned = " (daily partitions)" if node.partitions_def is not None else ""
+        # a UI backfill of a date range is one run only if every partitioned asset says so
+        one_run = node.backfill_policy == BackfillPolicy.single_run()
+        partitioned = (
+            f" (daily partitions{', backfilled in one run' if one_run else ''})"
+            if node.partitions_def is not None
+            else ""
+        )
         lines.append(f"{key.to_user_string()} [{group}]{materializable}{partitioned} <- {parents}")
     lines.append("# asset checks")
     for check_key in sorted(
