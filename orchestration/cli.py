@@ -272,6 +272,10 @@ def command_ui(args: argparse.Namespace) -> int:
     prepare_dagster_home(Path(settings.dagster_home))
     command = [
         sys.executable,
+        # `dagster dev` warns that `dg dev` supersedes it (`dg` is another package): not the
+        # user's concern
+        "-W",
+        "ignore:Function `dev_command` is superseded:Warning",
         "-m",
         "dagster",
         "dev",

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.partitions import RANGE_END_TAG, RANGE_START_TAG
+
 pytestmark = pytest.mark.ui
 
 QUERY = """
@@ -57,6 +59,83 @@ def graphql(port: int, query: str) -> dict:
         return json.loads(response.read())["data"]
 
 
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+
+JOB_ASSETS = """
+{
+  assetNodes(pipeline: {
+    pipelineName: "siyu_refresh"
+    repositoryName: "__repository__"
+    repositoryLocationName: "orchestration.definitions"
+  }) { assetKey { path } }
+}
+"""
+
+BACKFILL_RUNS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { runs(limit: 10) { tags { key value } } }
+  }
+}
+"""
+
+
+def graphql_with(port: int, query: str, variables: dict) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def backfill_runs_from_the_ui(port: int, days: list[str]) -> list[dict]:
+    """Launch a backfill of the `siyu_refresh` job's partitions `days` with the parameters the
+    UI's launch dialog sends for a job (its assets, the partition names, the job's partition
+    set), and return the runs the daemon makes of it."""
+    asset_keys = [node["assetKey"] for node in graphql(port, JOB_ASSETS)["assetNodes"]]
+    launched = graphql_with(
+        port,
+        LAUNCH_BACKFILL,
+        {
+            "params": {
+                "selector": {
+                    "partitionSetName": "siyu_refresh_partition_set",
+                    "repositorySelector": {
+                        "repositoryName": "__repository__",
+                        "repositoryLocationName": "orchestration.definitions",
+                    },
+                },
+                "partitionNames": days,
+                "assetSelection": asset_keys,
+                "fromFailure": False,
+            }
+        },
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = graphql_with(port, BACKFILL_RUNS, {"id": launched["backfillId"]})[
+            "partitionBackfillOrError"
+        ]["runs"]
+        if runs:
+            time.sleep(5)  # a second run would follow at once
+            return graphql_with(port, BACKFILL_RUNS, {"id": launched["backfillId"]})[
+                "partitionBackfillOrError"
+            ]["runs"]
+        time.sleep(1)
+    raise AssertionError("the daemon made no run of the backfill within 2 minutes")
+
+
 def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
@@ -68,6 +147,7 @@ def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) ->
         "SIYU_WECHAT_APPSECRET": SECRET,
         "SIYU_PII_SALT": SALT,
     }
+    log = open(tmp_path / "ui.log", "w")  # closed below, after the process
     process = subprocess.Popen(
         [
             sys.executable,
@@ -83,8 +163,8 @@ def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) ->
         ],
         env=environment,
         cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -99,12 +179,20 @@ def test_ui_serves_the_asset_graph_checks_schedule_and_sensor(tmp_path: Path) ->
             except OSError:
                 time.sleep(2)
         assert data is not None, "the Dagster UI did not answer within 3 minutes"
+        # a backfill of a date range launched from the UI is one run over the range
+        runs = backfill_runs_from_the_ui(port, ["2025-01-01", "2025-01-02", "2025-01-03"])
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+    assert len(runs) == 1, runs
+    tags = {tag["key"]: tag["value"] for tag in runs[0]["tags"]}
+    assert (tags[RANGE_START_TAG], tags[RANGE_END_TAG]) == ("2025-01-01", "2025-01-03")
+    # `siyu ui` shows Dagster's own lines, not its advice to use another package's command
+    assert "superseded" not in (tmp_path / "ui.log").read_text()
     keys = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
     assert {"raw/mall_orders", "marts/kpi_scorecard", "serving/siyu_warehouse"} <= keys
     checks = {
