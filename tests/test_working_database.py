@@ -104,19 +104,34 @@ def test_a_change_log_without_kinds_is_replaced() -> None:
         assert columns[0] == "change_kind" and change_log(con) == []
 
 
-def test_a_change_log_that_predates_owners_is_replaced() -> None:
-    # a log created before the `owner` kind: its check would reject owner rows
+def create_change_log_before_owners(con: duckdb.DuckDBPyConnection) -> None:
+    """A change log as created before the `owner` kind (its check rejects owner rows), with a
+    row in it and the comment of today's log."""
+    con.execute(
+        "create table raw.pending_changes (change_kind varchar not null, source varchar, "
+        "business_date date, entity_key varchar, event_at timestamptz, "
+        "noted_at timestamptz not null, "
+        "check (case change_kind when 'entity' then entity_key is not null else false end))"
+    )
+    con.execute(
+        f"comment on table raw.pending_changes is {sql_literal(PENDING_CHANGES.description)}"
+    )
+    con.execute("insert into raw.pending_changes values ('entity', 'x', null, 'O1', null, now())")
+
+
+@pytest.mark.parametrize(
+    "rest_of_the_database",
+    # alone, and in a database otherwise current (the quick look at the catalog must see it)
+    ["absent", "current"],
+)
+def test_a_change_log_that_predates_owners_is_replaced(rest_of_the_database: str) -> None:
     with duckdb.connect(":memory:") as con:
-        con.execute("create schema raw")
-        con.execute(
-            "create table raw.pending_changes (change_kind varchar not null, source varchar, "
-            "business_date date, entity_key varchar, event_at timestamptz, "
-            "noted_at timestamptz not null, "
-            "check (case change_kind when 'entity' then entity_key is not null else false end))"
-        )
-        con.execute(
-            "insert into raw.pending_changes values ('entity', 'x', null, 'O1', null, now())"
-        )
+        if rest_of_the_database == "current":
+            ensure_working_schema(con)
+            con.execute("drop table raw.pending_changes")
+        else:
+            con.execute("create schema raw")
+        create_change_log_before_owners(con)
         ensure_working_schema(con)
         assert change_log(con) == []
         con.execute(
@@ -124,32 +139,6 @@ def test_a_change_log_that_predates_owners_is_replaced() -> None:
             "values ('owner', 'mall_orders', 'u1', now())"
         )
         ensure_working_schema(con)  # a current log is kept
-        assert change_log(con) == [("owner", "mall_orders", None, "u1", None)]
-
-
-def test_an_old_change_log_in_an_otherwise_current_database_is_replaced() -> None:
-    # the quick look that skips creating what is there must not skip an old change log
-    with duckdb.connect(":memory:") as con:
-        ensure_working_schema(con)
-        con.execute("drop table raw.pending_changes")
-        con.execute(
-            "create table raw.pending_changes (change_kind varchar not null, source varchar, "
-            "business_date date, entity_key varchar, event_at timestamptz, "
-            "noted_at timestamptz not null, "
-            "check (case change_kind when 'entity' then entity_key is not null else false end))"
-        )
-        con.execute(
-            f"comment on table raw.pending_changes is {sql_literal(PENDING_CHANGES.description)}"
-        )
-        con.execute(
-            "insert into raw.pending_changes values ('entity', 'x', null, 'O1', null, now())"
-        )
-        ensure_working_schema(con)
-        assert change_log(con) == []
-        con.execute(
-            "insert into raw.pending_changes (change_kind, source, entity_key, noted_at) "
-            "values ('owner', 'mall_orders', 'u1', now())"
-        )  # the new log takes the kinds of today
         assert change_log(con) == [("owner", "mall_orders", None, "u1", None)]
 
 
