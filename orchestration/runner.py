@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dagster import DagsterEventType, DagsterInstance
 from dagster._core.instance.ref import InstanceRef
@@ -66,6 +66,26 @@ event_log_storage:
   config:
     base_dir: "{runs}/"
 """
+
+
+@contextlib.contextmanager
+def stderr_of_subprocesses_to(log: TextIO) -> Iterator[None]:
+    """Point file descriptor 2 at the log while the job runs, so the processes Dagster starts
+    (a step's log mirror and its watcher, which a Ctrl-C interrupts with a trace of its own)
+    write their errors there, as Python's own stderr is (`contextlib.redirect_stderr` reaches
+    no subprocess). The terminal keeps file descriptor 1: the progress lines."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to point elsewhere
+        yield
+        return
+    log.flush()
+    os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class WriterBusyError(RuntimeError):
@@ -306,6 +326,7 @@ def run_refresh(
                 open(log_path, "a", encoding="utf-8") as log,
                 contextlib.redirect_stdout(log),
                 contextlib.redirect_stderr(log),
+                stderr_of_subprocesses_to(log),
             ):
                 if watcher is not None:
                     watcher.start()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -209,3 +211,53 @@ def test_an_error_outside_the_run_is_one_line_with_the_log(tmp_path: Path) -> No
         f"'{tmp_path / 'a_file' / 'landing'}' (full trace in {log})"
     ]
     assert "Traceback (most recent call last)" in log.read_text()
+
+
+def dbt_is_building(session: int) -> bool:
+    """Whether a `dbt build` runs among the processes of a session (a terminal's job)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            in_session = os.getsid(int(entry.name)) == session
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if in_session and b"dbt" in command and b"build" in command:
+            return True
+    return False
+
+
+def test_ctrl_c_during_the_build_stops_the_run_without_a_trace(tmp_path: Path) -> None:
+    # Ctrl-C sends SIGINT to every process of the terminal's job: Siyu's, dbt's and those
+    # Dagster starts beside a step (a log mirror and its watcher); none may print a trace
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, landing)
+    warehouse = tmp_path / "out" / "siyu.duckdb"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+    environment |= {"SIYU_PII_SALT": "s", "SIYU_MAX_QUARANTINE_SHARE": "0.5"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "refresh", "--landing", str(landing)]
+        + ["--warehouse", str(warehouse)],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not dbt_is_building(process.pid) and process.poll() is None:
+            assert time.monotonic() < deadline, "dbt did not start within 5 minutes"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1, stdout + stderr
+    assert "Refresh FAILED; the serving file was not replaced." in stderr
+    assert "Traceback" not in stdout + stderr
+    assert "KeyboardInterrupt" not in stdout + stderr
+    assert not warehouse.exists()
