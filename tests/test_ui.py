@@ -49,10 +49,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def graphql(port: int, query: str) -> dict:
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -88,22 +88,12 @@ query($id: String!) {
 """
 
 
-def graphql_with(port: int, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["data"]
-
-
 def backfill_runs_from_the_ui(port: int, days: list[str]) -> list[dict]:
     """Launch a backfill of the `siyu_refresh` job's partitions `days` with the parameters the
     UI's launch dialog sends for a job (its assets, the partition names, the job's partition
     set), and return the runs the daemon makes of it."""
     asset_keys = [node["assetKey"] for node in graphql(port, JOB_ASSETS)["assetNodes"]]
-    launched = graphql_with(
+    launched = graphql(
         port,
         LAUNCH_BACKFILL,
         {
@@ -124,12 +114,12 @@ def backfill_runs_from_the_ui(port: int, days: list[str]) -> list[dict]:
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        runs = graphql_with(port, BACKFILL_RUNS, {"id": launched["backfillId"]})[
+        runs = graphql(port, BACKFILL_RUNS, {"id": launched["backfillId"]})[
             "partitionBackfillOrError"
         ]["runs"]
         if runs:
             time.sleep(5)  # a second run would follow at once
-            return graphql_with(port, BACKFILL_RUNS, {"id": launched["backfillId"]})[
+            return graphql(port, BACKFILL_RUNS, {"id": launched["backfillId"]})[
                 "partitionBackfillOrError"
             ]["runs"]
         time.sleep(1)
